@@ -1,0 +1,95 @@
+/*
+ * imago error codes.
+ *
+ * Every function that can fail returns an int: 0 (IMAGO_OK) on success, a
+ * negative IMAGO_E* code on failure.  Codes are stable: tests and test
+ * vectors name them, so a code is never renumbered or reused.  Add new codes
+ * at the end of their group.
+ *
+ * imago_strerror() returns a static, human-readable description;
+ * imago_errname() returns the symbolic name ("IMAGO_EIMG_MAGIC") and
+ * imago_err_from_name() maps a name back (used by vector files).  None of
+ * them allocate; all are safe to call from any thread.
+ */
+#ifndef IMAGO_BASE_ERR_H
+#define IMAGO_BASE_ERR_H
+
+/* X(name, value, description) */
+#define IMAGO_ERR_LIST(X)                                                                          \
+        /* generic */                                                                              \
+        X(IMAGO_OK, 0, "success")                                                                  \
+        X(IMAGO_EINVAL, -1, "invalid argument")                                                    \
+        X(IMAGO_ENOMEM, -2, "out of memory")                                                       \
+        X(IMAGO_EIO, -3, "input/output error")                                                     \
+        X(IMAGO_ETRUNC, -4, "input truncated")                                                     \
+        X(IMAGO_ETOOBIG, -5, "input larger than allowed")                                          \
+        X(IMAGO_EMALFORMED, -6, "malformed input")                                                 \
+        X(IMAGO_EOVERFLOW, -7, "integer overflow")                                                 \
+        X(IMAGO_ENOTFOUND, -8, "not found")                                                        \
+        X(IMAGO_EEXIST, -9, "already exists")                                                      \
+        X(IMAGO_EPERM, -10, "operation not permitted")                                             \
+        X(IMAGO_ECRYPTO, -11, "cryptographic library failure")                                     \
+        X(IMAGO_EUNSUPPORTED, -12, "unsupported")                                                  \
+        X(IMAGO_ESTATE, -13, "operation not valid in the current state")                           \
+        X(IMAGO_EUSAGE, -14, "bad command-line usage")                                             \
+        X(IMAGO_ETRAILING, -15, "trailing bytes after the end of the input")                       \
+        X(IMAGO_ERANGE, -16, "number out of range")                                                \
+        /* keys */                                                                                 \
+        X(IMAGO_EKEY_FORMAT, -100, "key file is not a supported key")                              \
+        X(IMAGO_EKEY_PASSPHRASE, -101, "wrong or missing key passphrase")                          \
+        X(IMAGO_EKEY_TYPE, -102, "key type does not match")                                        \
+        X(IMAGO_EKEY_PERM, -103, "private key file is readable by others")                         \
+        /* signed images */                                                                        \
+        X(IMAGO_EIMG_MAGIC, -200, "image: bad header magic")                                       \
+        X(IMAGO_EIMG_HDR_TRUNC, -201, "image: header truncated")                                   \
+        X(IMAGO_EIMG_HDR_SIZE, -202, "image: invalid header size")                                 \
+        X(IMAGO_EIMG_SIZE_OVERFLOW, -203, "image: sizes overflow")                                 \
+        X(IMAGO_EIMG_BODY_TRUNC, -204, "image: body truncated")                                    \
+        X(IMAGO_EIMG_TLV_TRUNC, -205, "image: TLV area truncated")                                 \
+        X(IMAGO_EIMG_TLV_MAGIC, -206, "image: bad TLV info magic")                                 \
+        X(IMAGO_EIMG_TLV_LEN, -207, "image: TLV length past the end of its area")                  \
+        X(IMAGO_EIMG_PROT_SIZE, -208, "image: protected TLV size does not match its area")         \
+        X(IMAGO_EIMG_NO_HASH, -209, "image: no SHA256 TLV")                                        \
+        X(IMAGO_EIMG_HASH, -210, "image: hash mismatch")                                           \
+        X(IMAGO_EIMG_KEY_UNKNOWN, -211, "image: signed by an unknown key")                         \
+        X(IMAGO_EIMG_SIG_BAD, -212, "image: bad signature")                                        \
+        X(IMAGO_EIMG_SIG_MISSING, -213, "image: no signature")                                     \
+        X(IMAGO_EIMG_SECCNT_DUP, -214, "image: duplicate security counter")                        \
+        X(IMAGO_EIMG_SECCNT_UNPROT, -215, "image: security counter outside the protected area")    \
+        X(IMAGO_EIMG_TLV_DUP, -216, "image: duplicate TLV")                                        \
+        X(IMAGO_EIMG_TLV_BAD, -217, "image: TLV has an invalid length for its type")               \
+        X(IMAGO_EIMG_TOO_LARGE, -218, "image: does not fit its slot")                              \
+        X(IMAGO_EIMG_FLAGS, -219, "image: unsupported header flags")                               \
+        X(IMAGO_EIMG_VERSION, -220, "image: invalid version string")                               \
+        /* flash */                                                                                \
+        X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
+        X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
+        X(IMAGO_EFLASH_NOT_ERASED, -302, "flash: write to a location that is not erased")          \
+        X(IMAGO_EFLASH_SECTOR, -303, "flash: erase not on sector boundaries")                      \
+        X(IMAGO_EFLASH_POWER_CUT, -304, "flash: power cut (simulated)")                            \
+        X(IMAGO_EFLASH_LAYOUT, -305, "flash: layout not usable")                                   \
+        /* bootloader */                                                                           \
+        X(IMAGO_EBOOT_NO_IMAGE, -400, "boot: no slot holds a valid image")                         \
+        X(IMAGO_EBOOT_ROLLBACK, -401, "boot: security counter below the stored counter")           \
+        X(IMAGO_EBOOT_TRAILER, -402, "boot: invalid image trailer")                                \
+        X(IMAGO_EBOOT_STATE, -403, "boot: invalid boot state record")                              \
+        X(IMAGO_EBOOT_NOT_CONFIRMABLE, -404, "boot: running image cannot be confirmed")            \
+        X(IMAGO_EBOOT_PENDING, -405, "boot: an update is already pending")                         \
+        X(IMAGO_EBOOT_DOWNGRADE, -406, "boot: update is older than the running image")
+
+enum imago_err {
+#define IMAGO_ERR_ENUM(name, value, desc) name = (value),
+        IMAGO_ERR_LIST(IMAGO_ERR_ENUM)
+#undef IMAGO_ERR_ENUM
+};
+
+/* Description of code r; "unknown error" for a code not in the list. */
+const char *imago_strerror(int r);
+
+/* Symbolic name of code r ("IMAGO_EIO"); "IMAGO_E?" for an unknown code. */
+const char *imago_errname(int r);
+
+/* Code for a symbolic name; IMAGO_ENOTFOUND (and *out untouched) if none. */
+int imago_err_from_name(const char *name, int *out);
+
+#endif

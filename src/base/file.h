@@ -1,0 +1,28 @@
+/*
+ * Host file helpers (not for the boot core).
+ *
+ * imago_file_read(): reads a whole regular file of at most max bytes into a
+ * buffer it allocates; the caller frees it with imago_file_free() (which
+ * wipes it first, so key files can use the same call).  A file larger than
+ * max gives IMAGO_ETOOBIG, a missing one IMAGO_ENOTFOUND, other failures
+ * IMAGO_EIO.
+ *
+ * imago_file_write_atomic(): writes data to path with the given mode through
+ * a temporary file in the same directory, fsync, then rename, so a reader
+ * sees either the old file or the complete new one, never a partial write.
+ * The mode is applied when the file is created (no window where a private
+ * key file is readable by others).
+ */
+#ifndef IMAGO_BASE_FILE_H
+#define IMAGO_BASE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int imago_file_read(const char *path, size_t max, uint8_t **data, size_t *len);
+void imago_file_free(uint8_t *data, size_t len);
+
+int imago_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+#endif

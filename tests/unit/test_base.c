@@ -1,0 +1,149 @@
+/* Unit tests of src/base: errors, bounded reader, checked math, numbers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/cmath.h"
+#include "base/err.h"
+#include "base/num.h"
+#include "base/rd.h"
+
+static void test_err_names_round_trip(void **state)
+{
+        int code = 0;
+
+        (void)state;
+        assert_string_equal(imago_errname(IMAGO_EIMG_MAGIC), "IMAGO_EIMG_MAGIC");
+        assert_int_equal(imago_err_from_name("IMAGO_EIMG_HASH", &code), IMAGO_OK);
+        assert_int_equal(code, IMAGO_EIMG_HASH);
+        assert_int_equal(imago_err_from_name("IMAGO_NOPE", &code), IMAGO_ENOTFOUND);
+        assert_string_equal(imago_strerror(12345), "unknown error");
+        assert_string_equal(imago_strerror(IMAGO_OK), "success");
+}
+
+static void test_rd_reads_in_order(void **state)
+{
+        static const uint8_t buf[] = {1, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12, 0xab, 0xcd};
+        struct imago_rd rd;
+        uint8_t b;
+        uint16_t h;
+        uint32_t w;
+
+        (void)state;
+        imago_rd_init(&rd, buf, sizeof(buf));
+        assert_int_equal(imago_rd_u8(&rd, &b), IMAGO_OK);
+        assert_int_equal(b, 1);
+        assert_int_equal(imago_rd_u16le(&rd, &h), IMAGO_OK);
+        assert_int_equal(h, 0x1234);
+        assert_int_equal(imago_rd_u32le(&rd, &w), IMAGO_OK);
+        assert_int_equal(w, 0x12345678);
+        assert_int_equal(imago_rd_u16be(&rd, &h), IMAGO_OK);
+        assert_int_equal(h, 0xabcd);
+        assert_int_equal(imago_rd_done(&rd), IMAGO_OK);
+}
+
+/* A read that cannot be satisfied must not move the position nor write output. */
+static void test_rd_failed_read_leaves_position(void **state)
+{
+        static const uint8_t buf[] = {1, 2, 3};
+        struct imago_rd rd, sub;
+        uint32_t w = 0xdeadbeef;
+        uint64_t q = 7;
+        uint8_t out[4] = {9, 9, 9, 9};
+        const uint8_t *p = NULL;
+
+        (void)state;
+        imago_rd_init(&rd, buf, sizeof(buf));
+        assert_int_equal(imago_rd_skip(&rd, 1), IMAGO_OK);
+        assert_int_equal(imago_rd_u32le(&rd, &w), IMAGO_ETRUNC);
+        assert_int_equal(w, 0xdeadbeef);
+        assert_int_equal(imago_rd_u64le(&rd, &q), IMAGO_ETRUNC);
+        assert_int_equal(q, 7);
+        assert_int_equal(imago_rd_bytes(&rd, out, 3), IMAGO_ETRUNC);
+        assert_int_equal(out[0], 9);
+        assert_int_equal(imago_rd_ptr(&rd, &p, 3), IMAGO_ETRUNC);
+        assert_null(p);
+        assert_int_equal(imago_rd_sub(&rd, &sub, 5), IMAGO_ETRUNC);
+        assert_int_equal(imago_rd_skip(&rd, SIZE_MAX), IMAGO_ETRUNC);
+        assert_int_equal(rd.pos, 1);
+        assert_int_equal(imago_rd_left(&rd), 2);
+        assert_int_equal(imago_rd_done(&rd), IMAGO_ETRAILING);
+        assert_int_equal(imago_rd_sub(&rd, &sub, 2), IMAGO_OK);
+        assert_int_equal(imago_rd_left(&sub), 2);
+        assert_int_equal(imago_rd_done(&rd), IMAGO_OK);
+}
+
+static void test_rd_null_buffer_is_empty(void **state)
+{
+        struct imago_rd rd;
+        uint8_t b;
+
+        (void)state;
+        imago_rd_init(&rd, NULL, 100);
+        assert_int_equal(imago_rd_left(&rd), 0);
+        assert_int_equal(imago_rd_u8(&rd, &b), IMAGO_ETRUNC);
+}
+
+static void test_cmath_overflow(void **state)
+{
+        uint32_t u = 5;
+        size_t s = 5;
+
+        (void)state;
+        assert_int_equal(imago_add_u32(UINT32_MAX, 1, &u), IMAGO_EOVERFLOW);
+        assert_int_equal(u, 5);
+        assert_int_equal(imago_add_u32(1, 2, &u), IMAGO_OK);
+        assert_int_equal(u, 3);
+        assert_int_equal(imago_mul_u32(0x10000, 0x10000, &u), IMAGO_EOVERFLOW);
+        assert_int_equal(imago_add_size(SIZE_MAX, 1, &s), IMAGO_EOVERFLOW);
+        assert_int_equal(imago_mul_size(SIZE_MAX / 2 + 1, 2, &s), IMAGO_EOVERFLOW);
+        assert_int_equal(imago_align_up_u32(13, 8, &u), IMAGO_OK);
+        assert_int_equal(u, 16);
+        assert_int_equal(imago_align_up_u32(UINT32_MAX - 2, 8, &u), IMAGO_EOVERFLOW);
+        assert_int_equal(imago_align_up_u32(1, 0, &u), IMAGO_EINVAL);
+}
+
+static void test_num_strict(void **state)
+{
+        uint32_t v = 77;
+        uint64_t q;
+
+        (void)state;
+        assert_int_equal(imago_parse_u32("42", 100, &v), IMAGO_OK);
+        assert_int_equal(v, 42);
+        assert_int_equal(imago_parse_u32("0x1F", 100, &v), IMAGO_OK);
+        assert_int_equal(v, 31);
+        v = 77;
+        assert_int_equal(imago_parse_u32("101", 100, &v), IMAGO_ERANGE);
+        assert_int_equal(imago_parse_u32("", 100, &v), IMAGO_EINVAL);
+        assert_int_equal(imago_parse_u32("-1", 100, &v), IMAGO_EINVAL);
+        assert_int_equal(imago_parse_u32(" 1", 100, &v), IMAGO_EINVAL);
+        assert_int_equal(imago_parse_u32("1 ", 100, &v), IMAGO_EINVAL);
+        assert_int_equal(imago_parse_u32("0x", 100, &v), IMAGO_EINVAL);
+        assert_int_equal(v, 77);
+        assert_int_equal(imago_parse_u64("18446744073709551616", UINT64_MAX, &q), IMAGO_ERANGE);
+        assert_int_equal(imago_parse_size("64K", UINT32_MAX, &v), IMAGO_OK);
+        assert_int_equal(v, 65536);
+        assert_int_equal(imago_parse_size("2M", UINT32_MAX, &v), IMAGO_OK);
+        assert_int_equal(v, 2 * 1024 * 1024);
+        assert_int_equal(imago_parse_size("8192M", UINT32_MAX, &v), IMAGO_ERANGE);
+        assert_int_equal(imago_parse_size("K", UINT32_MAX, &v), IMAGO_EINVAL);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_err_names_round_trip),
+            cmocka_unit_test(test_rd_reads_in_order),
+            cmocka_unit_test(test_rd_failed_read_leaves_position),
+            cmocka_unit_test(test_rd_null_buffer_is_empty),
+            cmocka_unit_test(test_cmath_overflow),
+            cmocka_unit_test(test_num_strict),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
