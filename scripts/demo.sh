@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make demo: imago's main job so far, end to end on embedded defaults.
+#   keys -> signed payload -> verified boot -> trial update reverted when not
+#   confirmed -> kept when confirmed -> downgrade refused -> tampered image refused.
+# Runs in demo-out/ (recreated each time); leaves no process behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+B=$(cd "$build" && pwd)
+IMAGO=$B/imago
+BOOT=$B/imago-boot
+PAYLOAD=$(find "$B" -name imago-demo-payload -type f -perm -u+x | head -n 1)
+out=$PWD/demo-out
+rm -rf "$out"
+mkdir -p "$out"
+cd "$out"
+
+step=0
+results=()
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+record() { results+=("$(printf '%-58s %s' "$1" "$2")"); }
+expect_fail() { # description, command...
+  local what=$1; shift
+  printf '$ %s\n' "$*"
+  if "$@"; then echo "demo: expected a refusal: $what" >&2; exit 1; fi
+}
+boot() { # expected version, extra env...
+  local want=$1; shift
+  local log
+  log=$(env "$@" "$BOOT" run flash.bin 2>&1) || { echo "$log"; echo "demo: boot failed" >&2; exit 1; }
+  echo "$log" | sed 's/^/  | /'
+  echo "$log" | grep -q "IMAGO_BOOT_VERSION=$want" || { echo "demo: expected version $want" >&2; exit 1; }
+}
+
+say "1. Offline: generate the boot signing key (Ed25519) and a second, P-256 key"
+run "$IMAGO" keys gen --type ed25519 --out boot.key
+run "$IMAGO" keys gen --type p256 --out other.key
+ls -l boot.key boot.key.pub | sed 's/^/  /'
+
+say "2. Sign the payload (a host program standing for firmware) as version 1.0.0, security counter 1"
+run "$IMAGO" image sign --key boot.key --version 1.0.0+1 --security-counter 1 "$PAYLOAD" app-1.0.0.img
+run "$IMAGO" image inspect app-1.0.0.img
+run "$IMAGO" image verify --key boot.key.pub app-1.0.0.img
+record "signed image verifies" "ok"
+
+say "3. Factory: create the flash (boot key built in) and program version 1.0.0"
+run "$BOOT" flash create flash.bin --key boot.key.pub
+run "$BOOT" flash write-primary flash.bin app-1.0.0.img
+boot 1.0.0
+record "first boot runs 1.0.0 after verification" "ok"
+
+say "4. Update to 1.1.0 as a trial; the new version's health check fails, so it never confirms"
+run "$IMAGO" image sign --key boot.key --version 1.1.0+2 --security-counter 2 "$PAYLOAD" app-1.1.0.img
+run "$BOOT" flash write-update flash.bin app-1.1.0.img
+run "$BOOT" flash request flash.bin --test
+boot 1.1.0 IMAGO_DEMO_HEALTHY=0
+echo "  (device reboots without having confirmed 1.1.0)"
+boot 1.0.0
+record "unconfirmed trial of 1.1.0 reverted to 1.0.0" "ok"
+
+say "5. Try 1.1.0 again; this time it is healthy and confirms itself"
+run "$BOOT" flash write-update flash.bin app-1.1.0.img
+run "$BOOT" flash request flash.bin --test
+boot 1.1.0
+boot 1.1.0
+run "$BOOT" flash status flash.bin
+record "confirmed trial of 1.1.0 kept across reboots" "ok"
+
+say "6. Downgrade attempt: a correctly signed 1.0.5 with security counter 1 (< stored 2)"
+run "$IMAGO" image sign --key boot.key --version 1.0.5+3 --security-counter 1 "$PAYLOAD" app-1.0.5.img
+run "$BOOT" flash write-update flash.bin app-1.0.5.img
+run "$BOOT" flash request flash.bin --permanent
+boot 1.1.0
+record "rollback to security counter 1 refused" "ok"
+
+say "7. Forged and tampered updates"
+run "$IMAGO" image sign --key other.key --version 2.0.0 --security-counter 3 "$PAYLOAD" app-forged.img
+expect_fail "unknown key" "$IMAGO" image verify --key boot.key.pub app-forged.img
+cp app-1.1.0.img app-tampered.img
+printf '\x00' | dd of=app-tampered.img bs=1 seek=200 conv=notrunc status=none
+expect_fail "hash mismatch" "$IMAGO" image verify --key boot.key.pub app-tampered.img
+run "$BOOT" flash write-update flash.bin app-forged.img
+run "$BOOT" flash request flash.bin --permanent
+boot 1.1.0
+record "image signed by another key never booted" "ok"
+record "tampered image rejected (hash mismatch)" "ok"
+
+say "Summary"
+printf '  %s\n' "${results[@]}"
+echo "  files in $out"
