@@ -1,6 +1,9 @@
 # imago: the two commands are `make demo` and `make check` (see README.md).
 # Everything else here is a step of those two.
 
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD     ?= build
 ASAN      ?= build-asan
@@ -16,22 +19,22 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 build-asan: deps
 	@CC=clang cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DIMAGO_SANITIZE=ON >/dev/null
-	@cmake --build $(ASAN) -j $(JOBS)
+	@cmake --build $(ASAN) -j $(JOBS) -- --no-print-directory
 
 build-fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMAGO_FUZZ=ON -DIMAGO_TESTS=OFF >/dev/null
-	@cmake --build $(FUZZ) -j $(JOBS)
+	@cmake --build $(FUZZ) -j $(JOBS) -- --no-print-directory
 
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) | tee ctest.log
 
 test-asan: build-asan
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure -j $(JOBS)
+		ctest --output-on-failure -j $(JOBS) | tee ctest.log
 
 lint: deps
 	@scripts/lint.sh
@@ -40,7 +43,7 @@ fuzz: build-fuzz
 	@scripts/fuzz.sh $(FUZZ) $(FUZZ_SECS)
 
 check: lint test test-asan fuzz
-	@echo "make check: all steps passed"
+	@scripts/check-summary.sh $(BUILD)/ctest.log $(ASAN)/ctest.log
 
 demo: build
 	@scripts/demo.sh $(BUILD)
