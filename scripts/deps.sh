@@ -9,6 +9,7 @@ pkgs=(
   clang llvm libclang-rt-14-dev clang-format
   libssl-dev openssl
   libcmocka-dev
+  softhsm2 opensc libengine-pkcs11-openssl p11-kit libp11-kit-dev
   python3 python3-cryptography
   jq xxd
 )
