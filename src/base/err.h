@@ -61,6 +61,21 @@
         X(IMAGO_EIMG_TOO_LARGE, -218, "image: does not fit its slot")                              \
         X(IMAGO_EIMG_FLAGS, -219, "image: unsupported header flags")                               \
         X(IMAGO_EIMG_VERSION, -220, "image: invalid version string")                               \
+        /* PKCS#11 (codes -500...) and secret store (-600...) */                                   \
+        X(IMAGO_EP11_MODULE, -500, "pkcs11: cannot load the module")                               \
+        X(IMAGO_EP11_TOKEN, -501, "pkcs11: token not found")                                       \
+        X(IMAGO_EP11_PIN, -502, "pkcs11: wrong PIN")                                               \
+        X(IMAGO_EP11_PIN_LOCKED, -503, "pkcs11: PIN locked")                                       \
+        X(IMAGO_EP11_KEY, -504, "pkcs11: key not found")                                           \
+        X(IMAGO_EP11_URI, -505, "pkcs11: malformed pkcs11: URI")                                   \
+        X(IMAGO_EP11_FAIL, -506, "pkcs11: the token refused the operation")                        \
+        X(IMAGO_ESTORE_FORMAT, -600, "store: not a store file")                                    \
+        X(IMAGO_ESTORE_AUTH, -601, "store: authentication failed (tampered or another device)")    \
+        X(IMAGO_ESTORE_ROLLBACK, -602, "store: file rolled back to an older state")                \
+        X(IMAGO_ESTORE_FULL, -603, "store: no space left")                                         \
+        X(IMAGO_ESTORE_RECORD_SIZE, -604, "store: record too large")                               \
+        X(IMAGO_ESTORE_NOKEY, -605, "store: store key not in the token")                           \
+        X(IMAGO_ESTORE_CORRUPT, -606, "store: no intact copy")                                     \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
