@@ -69,6 +69,8 @@
         X(IMAGO_EP11_KEY, -504, "pkcs11: key not found")                                           \
         X(IMAGO_EP11_URI, -505, "pkcs11: malformed pkcs11: URI")                                   \
         X(IMAGO_EP11_FAIL, -506, "pkcs11: the token refused the operation")                        \
+        X(IMAGO_EP11_DECRYPT, -507, "pkcs11: decryption failed authentication")                    \
+        X(IMAGO_EP11_EXISTS, -508, "pkcs11: an object with that label already exists")             \
         X(IMAGO_ESTORE_FORMAT, -600, "store: not a store file")                                    \
         X(IMAGO_ESTORE_AUTH, -601, "store: authentication failed (tampered or another device)")    \
         X(IMAGO_ESTORE_ROLLBACK, -602, "store: file rolled back to an older state")                \
@@ -76,6 +78,8 @@
         X(IMAGO_ESTORE_RECORD_SIZE, -604, "store: record too large")                               \
         X(IMAGO_ESTORE_NOKEY, -605, "store: store key not in the token")                           \
         X(IMAGO_ESTORE_CORRUPT, -606, "store: no intact copy")                                     \
+        X(IMAGO_ESTORE_DEVICE, -607, "store: file belongs to another device")                      \
+        X(IMAGO_ESTORE_ERASED, -608, "store: decommissioned (file erased)")                        \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
