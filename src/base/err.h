@@ -80,6 +80,10 @@
         X(IMAGO_ESTORE_CORRUPT, -606, "store: no intact copy")                                     \
         X(IMAGO_ESTORE_DEVICE, -607, "store: file belongs to another device")                      \
         X(IMAGO_ESTORE_ERASED, -608, "store: decommissioned (file erased)")                        \
+        /* PKI (codes -700...) */                                                                  \
+        X(IMAGO_EPKI_PROFILE, -700, "pki: profile not allowed for this CA")                        \
+        X(IMAGO_EPKI_NAME, -701, "pki: invalid name")                                              \
+        X(IMAGO_EPKI_CHAIN, -702, "pki: certificate does not chain to the CA")                     \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
