@@ -136,6 +136,8 @@ static int check_primary(const struct imago_boot_cfg *cfg, struct imago_boot_sta
         if (r != IMAGO_OK)
                 return r;
         st->trial = is_trial(&t);
+        st->in_progress =
+            t.magic && t.copy_done != IMAGO_BOOT_FLAG_ON && t.swap_type >= IMAGO_BOOT_SWAP_TEST;
         st->confirmed = !st->trial && !(t.magic && t.copy_done != IMAGO_BOOT_FLAG_ON &&
                                         t.swap_type >= IMAGO_BOOT_SWAP_TEST);
         r = imago_boot_verify_slot(cfg, &cfg->primary, stored, &info);

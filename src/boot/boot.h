@@ -60,6 +60,7 @@ struct imago_boot_status {
         enum imago_boot_swap swap;    /* swap performed by this boot (NONE if none) */
         enum imago_boot_swap pending; /* request waiting in the secondary trailer */
         int trial;                    /* primary is an unconfirmed test image */
+        int in_progress;              /* a swap is recorded as in progress */
         int confirmed;                /* primary is confirmed (not a trial) */
         struct imago_image_version version;
         int has_sec_cnt;

@@ -1,0 +1,138 @@
+/* imago-boot run FLASH [-- ARGS...]: boot decision, then exec the primary's payload. */
+#define _GNU_SOURCE
+#include "boot_main.h"
+
+#include "base/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define ARGS_MAX 64
+
+extern char **environ;
+
+/* Copy the verified body [hdr_size, hdr_size + img_size) into a sealed memfd. */
+static int payload_fd(struct imago_flashfile *ff, const struct imago_image_info *info, int *out)
+{
+        uint32_t off = info->hdr.hdr_size, left = info->hdr.img_size;
+        int fd, r = IMAGO_OK;
+
+        fd = memfd_create("imago-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return IMAGO_EIO;
+        while (left > 0 && r == IMAGO_OK) {
+                uint32_t n = left < sizeof(ff->wbuf) ? left : (uint32_t)sizeof(ff->wbuf);
+
+                r = imago_flash_read(&ff->cfg.primary, off, ff->wbuf, n);
+                if (r == IMAGO_OK && write(fd, ff->wbuf, n) != (ssize_t)n)
+                        r = IMAGO_EIO;
+                off += n;
+                left -= n;
+        }
+        if (r == IMAGO_OK &&
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+                r = IMAGO_EIO;
+        if (r != IMAGO_OK) {
+                close(fd);
+                return r;
+        }
+        *out = fd;
+        return IMAGO_OK;
+}
+
+static int set_env(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_env(const char *name, const char *fmt, ...)
+{
+        char v[128];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(v, sizeof(v), fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= sizeof(v))
+                return -1;
+        return setenv(name, v, 1);
+}
+
+int ib_cmd_run(int argc, char **argv)
+{
+        struct imago_flashfile ff;
+        struct imago_boot_status st;
+        struct imago_image_info info;
+        char *args[ARGS_MAX + 2];
+        char abspath[4096], self[4096] = {0};
+        int i, n = 0, r, fd = -1;
+
+        if (argc < 1 || (argc >= 2 && strcmp(argv[1], "--") != 0)) {
+                fprintf(stderr, "usage: imago-boot run FLASH [-- ARGS...]\n");
+                return IB_USAGE;
+        }
+        if (argc - 2 > ARGS_MAX) {
+                fprintf(stderr, "imago-boot: at most %d payload arguments\n", ARGS_MAX);
+                return IB_USAGE;
+        }
+        if (!realpath(argv[0], abspath)) {
+                fprintf(stderr, "imago-boot: %s: %s\n", argv[0], strerror(errno));
+                return IB_FAIL;
+        }
+        if (ib_open(&ff, abspath, 1) != IB_OK)
+                return IB_FAIL;
+        r = imago_boot_go(&ff.cfg, &st);
+        if (r == IMAGO_EBOOT_NO_IMAGE) {
+                ib_print_recovery(&st);
+                imago_flashfile_close(&ff);
+                return IB_RECOVERY;
+        }
+        if (r != IMAGO_OK) {
+                imago_flashfile_close(&ff);
+                return ib_fail("boot", r);
+        }
+        if (st.swap != IMAGO_BOOT_SWAP_NONE)
+                fprintf(stderr, "imago-boot: %s swap done\n", imago_boot_swap_name(st.swap));
+        if (st.secondary_err != 0)
+                fprintf(stderr, "imago-boot: update refused: %s (%s)\n",
+                        imago_strerror(st.secondary_err), imago_errname(st.secondary_err));
+        /* Verified again just now by imago_boot_go(); read the sizes once more for the body
+         * (same flash, nothing written in between). */
+        r = imago_boot_verify_slot(&ff.cfg, &ff.cfg.primary, st.stored_sec_cnt, &info);
+        if (r == IMAGO_OK && memcmp(info.hash, st.hash, sizeof(st.hash)) != 0)
+                r = IMAGO_EIMG_HASH;
+        if (r == IMAGO_OK)
+                r = payload_fd(&ff, &info, &fd);
+        if (imago_flashfile_close(&ff) != IMAGO_OK && r == IMAGO_OK)
+                r = IMAGO_EIO;
+        if (r != IMAGO_OK) {
+                if (fd >= 0)
+                        close(fd);
+                return ib_fail("payload", r);
+        }
+        if (readlink("/proc/self/exe", self, sizeof(self) - 1) < 0 ||
+            set_env("IMAGO_BOOT_PROGRAM", "%s", self) ||
+            set_env("IMAGO_BOOT_FLASH", "%s", abspath) || set_env("IMAGO_BOOT_SLOT", "primary") ||
+            set_env("IMAGO_BOOT_VERSION", "%u.%u.%u+%" PRIu32, st.version.major, st.version.minor,
+                    st.version.revision, st.version.build) ||
+            set_env("IMAGO_BOOT_SECURITY_COUNTER", "%" PRIu32, st.sec_cnt) ||
+            set_env("IMAGO_BOOT_CONFIRMED", "%d", st.confirmed ? 1 : 0) ||
+            set_env("IMAGO_BOOT_SWAP", "%s", imago_boot_swap_name(st.swap))) {
+                close(fd);
+                return ib_fail("environment", IMAGO_ENOMEM);
+        }
+        args[n++] = "imago-payload";
+        for (i = 2; i < argc; i++)
+                args[n++] = argv[i];
+        args[n] = NULL;
+        fflush(stdout);
+        fflush(stderr);
+        fexecve(fd, args, environ);
+        fprintf(stderr, "imago-boot: cannot execute the payload: %s\n", strerror(errno));
+        close(fd);
+        return IB_FAIL;
+}
