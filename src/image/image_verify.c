@@ -105,9 +105,7 @@ struct layout {
 static int check_layout(const struct imago_image_src *src, const struct imago_image_hdr *h,
                         struct layout *l)
 {
-        uint8_t info[IMAGO_IMAGE_TLV_INFO_SIZE];
         uint32_t x;
-        int r;
 
         if (imago_add_u32(h->hdr_size, h->img_size, &l->prot_off) != IMAGO_OK)
                 return IMAGO_EIMG_SIZE_OVERFLOW;
@@ -121,6 +119,15 @@ static int check_layout(const struct imago_image_src *src, const struct imago_im
                 return IMAGO_EIMG_BODY_TRUNC;
         if (x > src->size)
                 return IMAGO_EIMG_TLV_TRUNC;
+        return IMAGO_OK;
+}
+
+/* The unprotected TLV info header: sets l->end. */
+static int read_tlv_info(const struct imago_image_src *src, struct layout *l)
+{
+        uint8_t info[IMAGO_IMAGE_TLV_INFO_SIZE];
+        int r;
+
         r = src_read(src, l->tlv_off, info, sizeof(info), IMAGO_EIMG_TLV_TRUNC);
         if (r != IMAGO_OK)
                 return r;
@@ -364,9 +371,11 @@ int imago_image_verify(const struct imago_image_src *src, const struct imago_ima
         if ((r = check_layout(src, &info->hdr, &l)) != IMAGO_OK)
                 goto out;
         info->tlv_off = l.tlv_off;
-        info->end = l.end;
         if ((r = walk_protected(src, &info->hdr, &l, info)) != IMAGO_OK)
                 goto out;
+        if ((r = read_tlv_info(src, &l)) != IMAGO_OK)
+                goto out;
+        info->end = l.end;
         if ((r = walk_unprotected(src, &l, hash_tlv, &nsig)) != IMAGO_OK)
                 goto out;
         if ((r = hash_region(src, l.tlv_off, info->hash)) != IMAGO_OK)

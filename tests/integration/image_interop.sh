@@ -101,6 +101,15 @@ else
   echo "SKIP: real imgtool not on PATH (pip install imgtool); only the python reference was used"
 fi
 
+# The reference agrees with imago on every negative vector (accept vs reject).
+V="$IMAGO_SRC/tests/vectors/image"
+for e in "$V"/*.expect; do
+  c=$(basename "$e" .expect)
+  if $REF verify --key "$V/key-ed25519.pub.pem" --key "$V/key-p256.pub.pem" "$V/$c.bin" >/dev/null 2>&1; then r=IMAGO_OK; else r=fail; fi
+  w=$(cat "$e"); [ "$w" = IMAGO_OK ] || w=fail
+  if [ "$r" = "$w" ]; then ok "vector $c: reference agrees ($w)"; else bad "vector $c: reference says $r, imago expects $w"; fi
+done
+
 # Real imgtool-signed images stored in the tree, if any (see tests/vectors/imgtool/README.md).
 shopt -s nullglob
 for img in "$IMAGO_SRC"/tests/vectors/imgtool/*.bin; do

@@ -130,13 +130,24 @@ def cmd_sign(a):
 
 def verify(b, pubs):
     """MCUboot bootutil's checks; returns (ok, message)."""
+    try:
+        return _verify(b, pubs)
+    except struct.error:
+        return False, "truncated"
+
+
+def _verify(b, pubs):
     if len(b) < 32:
         return False, "truncated header"
     (magic, _, hdr_size, prot_size, img_size, _, maj, mnr, rev, bld, _) = struct.unpack(
         HDR_FMT, b[:32])
     if magic != IMAGE_MAGIC:
         return False, "bad magic"
+    if hdr_size < 32:
+        return False, "bad header size"
     off = hdr_size + img_size
+    if off > len(b):
+        return False, "truncated body"
     cnt = None
     if prot_size:
         m, tot = struct.unpack("<HH", b[off:off + 4])
@@ -167,6 +178,8 @@ def verify(b, pubs):
         if p + 4 + ln > end:
             return False, "TLV past its area"
         if t == T_SHA256:
+            if hash_ok:
+                return False, "duplicate hash"
             if v != digest:
                 return False, "hash mismatch"
             hash_ok = True
