@@ -28,9 +28,10 @@ expect_fail() { # description, command...
 boot() { # expected version, extra env...
   local want=$1; shift
   local log
-  log=$(env "$@" "$BOOT" run flash.bin 2>&1) || { echo "$log"; echo "demo: boot failed" >&2; exit 1; }
+  # The payload's exit status is its health: an unhealthy trial exits non-zero on purpose.
+  log=$(env "$@" "$BOOT" run flash.bin 2>&1) || true
   echo "$log" | sed 's/^/  | /'
-  echo "$log" | grep -q "IMAGO_BOOT_VERSION=$want" || { echo "demo: expected version $want" >&2; exit 1; }
+  echo "$log" | grep -q "running version $want" || { echo "demo: expected version $want" >&2; exit 1; }
 }
 
 say "1. Offline: generate the boot signing key (Ed25519) and a second, P-256 key"
@@ -70,21 +71,20 @@ record "confirmed trial of 1.1.0 kept across reboots" "ok"
 say "6. Downgrade attempt: a correctly signed 1.0.5 with security counter 1 (< stored 2)"
 run "$IMAGO" image sign --key boot.key --version 1.0.5+3 --security-counter 1 "$PAYLOAD" app-1.0.5.img
 run "$BOOT" flash write-update flash.bin app-1.0.5.img
-run "$BOOT" flash request flash.bin --permanent
+expect_fail "rollback" "$BOOT" flash request flash.bin --permanent
 boot 1.1.0
 record "rollback to security counter 1 refused" "ok"
 
 say "7. Forged and tampered updates"
 run "$IMAGO" image sign --key other.key --version 2.0.0 --security-counter 3 "$PAYLOAD" app-forged.img
 expect_fail "unknown key" "$IMAGO" image verify --key boot.key.pub app-forged.img
+expect_fail "unknown key" "$BOOT" flash write-update flash.bin app-forged.img
 cp app-1.1.0.img app-tampered.img
 printf '\x00' | dd of=app-tampered.img bs=1 seek=200 conv=notrunc status=none
 expect_fail "hash mismatch" "$IMAGO" image verify --key boot.key.pub app-tampered.img
-run "$BOOT" flash write-update flash.bin app-forged.img
-run "$BOOT" flash request flash.bin --permanent
 boot 1.1.0
-record "image signed by another key never booted" "ok"
-record "tampered image rejected (hash mismatch)" "ok"
+record "image signed by another key refused" "ok"
+record "tampered image refused (hash mismatch)" "ok"
 
 say "Summary"
 printf '  %s\n' "${results[@]}"

@@ -8,7 +8,7 @@ pkgs=(
   build-essential cmake pkg-config git
   clang llvm libclang-rt-14-dev clang-format
   libssl-dev openssl
-  libcmocka-dev
+  libcmocka-dev libjansson-dev
   softhsm2 opensc libengine-pkcs11-openssl p11-kit libp11-kit-dev
   python3 python3-cryptography
   jq xxd
