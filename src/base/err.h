@@ -84,6 +84,12 @@
         X(IMAGO_EPKI_PROFILE, -700, "pki: profile not allowed for this CA")                        \
         X(IMAGO_EPKI_NAME, -701, "pki: invalid name")                                              \
         X(IMAGO_EPKI_CHAIN, -702, "pki: certificate does not chain to the CA")                     \
+        /* factory manifest (codes -800...) */                                                     \
+        X(IMAGO_EMANIFEST_FORMAT, -800, "manifest: not a factory manifest")                        \
+        X(IMAGO_EMANIFEST_FIELD, -801, "manifest: missing or invalid field")                       \
+        X(IMAGO_EMANIFEST_SIG, -802, "manifest: signature does not verify")                        \
+        X(IMAGO_EMANIFEST_DEVICE, -803, "manifest: device certificate not valid for its entry")    \
+        X(IMAGO_EMANIFEST_DUP, -804, "manifest: duplicate device")                                 \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
