@@ -378,12 +378,18 @@ int imago_flashfile_write_slot(struct imago_flashfile *ff, const struct imago_fl
                 r = imago_align_up_u32(n, align, &wlen);
                 if (r != IMAGO_OK)
                         return r;
-                for (u = 0; u < wlen; u += align) {
-                        if (imago_flash_buf_erased(slot, ff->wbuf + u, align))
-                                continue;
-                        r = imago_flash_write(slot, done + u, ff->wbuf + u, align);
-                        if (r != IMAGO_OK)
-                                return r;
+                for (u = 0; u < wlen;) {
+                        uint32_t e = u;
+
+                        /* One write per run of units that are not all erased. */
+                        while (e < wlen && !imago_flash_buf_erased(slot, ff->wbuf + e, align))
+                                e += align;
+                        if (e > u) {
+                                r = imago_flash_write(slot, done + u, ff->wbuf + u, e - u);
+                                if (r != IMAGO_OK)
+                                        return r;
+                        }
+                        u = e + align;
                 }
                 done += n;
         }
