@@ -324,13 +324,20 @@ static void test_counter_only_increases(void **state)
 
 static void test_two_tokens_at_once(void **state)
 {
-        struct imago_p11 *a = open_tok("t1"), *b = open_tok("t2");
+        struct imago_p11 *a = open_tok("t1"), *b = open_tok("t2"), *c = NULL;
         uint8_t sa[16], sb[16];
 
         (void)state;
         imago_p11_token_serial(a, sa);
         imago_p11_token_serial(b, sb);
         assert_memory_not_equal(sa, sb, 16);
+        /* t1 is logged in already: a second open must still check its PIN */
+        assert_int_equal(imago_p11_open(TOK_MODULE, "pkcs11:token=t1?pin-value=4321", NULL, &c),
+                         IMAGO_EP11_PIN);
+        assert_null(c);
+        assert_int_equal(imago_p11_open(TOK_MODULE, "pkcs11:token=t1?pin-value=" PIN, NULL, &c),
+                         IMAGO_OK);
+        imago_p11_close(c);
         imago_p11_close(a);
         assert_int_equal(imago_p11_random(b, sa, sizeof(sa)), IMAGO_OK);
         imago_p11_close(b);

@@ -16,10 +16,26 @@
  * A module is initialized once per process however many contexts use it:
  * C_Initialize with the first context, C_Finalize with the last.
  */
+#define P11_LOGINS_MAX 8
+
+/*
+ * PKCS#11 login state is per application and token: a second C_Login on a
+ * token this process already logged into returns CKR_USER_ALREADY_LOGGED_IN
+ * without checking the PIN.  So each successful login leaves a salted hash
+ * of its PIN here, and a later open of the same token must match it.
+ */
+struct p11_login {
+        CK_SLOT_ID slot;
+        int used;
+        uint8_t salt[16];
+        uint8_t hash[IMAGO_SHA256_LEN];
+};
+
 struct p11_lib {
         void *dl;
         CK_FUNCTION_LIST_PTR f;
         unsigned refs;
+        struct p11_login logins[P11_LOGINS_MAX];
 };
 
 #define P11_LIBS_MAX 4
@@ -115,8 +131,7 @@ static void lib_release(struct p11_lib *l)
         if (l->refs > 0 && --l->refs == 0) {
                 l->f->C_Finalize(NULL);
                 dlclose(l->dl);
-                l->dl = NULL;
-                l->f = NULL;
+                imago_wipe(l, sizeof(*l));
         }
         pthread_mutex_unlock(&libs_lock);
 }
@@ -238,6 +253,70 @@ out:
         return r;
 }
 
+static int pin_hash(const uint8_t salt[16], const char *pin, uint8_t out[IMAGO_SHA256_LEN])
+{
+        struct imago_sha256 h;
+        int r;
+
+        memset(&h, 0, sizeof(h));
+        r = imago_sha256_init(&h);
+        if (r == IMAGO_OK)
+                r = imago_sha256_update(&h, salt, 16);
+        if (r == IMAGO_OK)
+                r = imago_sha256_update(&h, pin, strlen(pin));
+        if (r == IMAGO_OK)
+                return imago_sha256_final(&h, out);
+        imago_sha256_abort(&h);
+        return r;
+}
+
+static int login_record(struct imago_p11 *p, const char *pin)
+{
+        struct p11_login *slot = NULL;
+        int r;
+
+        pthread_mutex_lock(&libs_lock);
+        for (size_t i = 0; i < P11_LOGINS_MAX; i++) {
+                struct p11_login *l = &p->lib->logins[i];
+
+                if ((l->used && l->slot == p->slot) || (!l->used && slot == NULL))
+                        slot = l;
+        }
+        if (slot == NULL) {
+                r = IMAGO_ENOMEM;
+                goto out;
+        }
+        r = imago_p11_rv(p->f->C_GenerateRandom(p->session, slot->salt, sizeof(slot->salt)));
+        if (r == IMAGO_OK)
+                r = pin_hash(slot->salt, pin, slot->hash);
+        slot->used = r == IMAGO_OK;
+        slot->slot = p->slot;
+out:
+        pthread_mutex_unlock(&libs_lock);
+        return r;
+}
+
+static int login_check(struct imago_p11 *p, const char *pin)
+{
+        uint8_t h[IMAGO_SHA256_LEN];
+        int r = IMAGO_EP11_PIN;
+
+        pthread_mutex_lock(&libs_lock);
+        for (size_t i = 0; i < P11_LOGINS_MAX; i++) {
+                struct p11_login *l = &p->lib->logins[i];
+                uint8_t diff = 0;
+
+                if (!l->used || l->slot != p->slot || pin_hash(l->salt, pin, h) != IMAGO_OK)
+                        continue;
+                for (size_t k = 0; k < sizeof(h); k++)
+                        diff |= (uint8_t)(h[k] ^ l->hash[k]);
+                r = diff == 0 ? IMAGO_OK : IMAGO_EP11_PIN;
+        }
+        pthread_mutex_unlock(&libs_lock);
+        imago_wipe(h, sizeof(h));
+        return r;
+}
+
 int imago_p11_open(const char *module, const char *uri, const char *pin, struct imago_p11 **out)
 {
         struct imago_p11_uri u;
@@ -287,8 +366,13 @@ int imago_p11_open(const char *module, const char *uri, const char *pin, struct 
         if (r != IMAGO_OK)
                 goto out;
         rv = p->f->C_Login(p->session, CKU_USER, (CK_UTF8CHAR_PTR)pinbuf, strlen(pinbuf));
-        if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
+        if (rv == CKR_USER_ALREADY_LOGGED_IN)
+                r = login_check(p, pinbuf);
+        else if (rv == CKR_OK)
+                r = login_record(p, pinbuf);
+        else
                 r = imago_p11_rv(rv);
+        if (r != IMAGO_OK) {
                 IMAGO_ERR_R(r, "login refused");
                 goto out;
         }
