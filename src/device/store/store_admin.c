@@ -57,10 +57,13 @@ int imago_store_create(const char *path, struct imago_p11 *tok, const struct ima
         if (r < 0)
                 goto out;
         s.fd = r;
-        /* region A zero: it becomes the "older" copy; the empty list goes to B as seq 1 */
+        /* both regions zero; the empty list then goes to B as seq 1 */
         s.region = 0;
         s.seq = 0;
         r = imago_store_write(s.ops, s.fd, s.io, IMAGO_STORE_REGION_SIZE, 0);
+        if (r == IMAGO_OK) /* the file has its full size from the start */
+                r = imago_store_write(s.ops, s.fd, s.io, IMAGO_STORE_REGION_SIZE,
+                                      IMAGO_STORE_REGION_SIZE);
         if (r != IMAGO_OK)
                 goto out;
         s.pt_len = 2; /* count 0 */

@@ -19,6 +19,13 @@ int imago_store_write(const struct imago_store_ops *ops, int fd, const uint8_t *
         return IMAGO_OK;
 }
 
+/* n rounded up to whole write chunks (n <= IMAGO_STORE_REGION_SIZE). */
+static size_t copy_pages(size_t n)
+{
+        return (n + IMAGO_STORE_WRITE_CHUNK - 1) / IMAGO_STORE_WRITE_CHUNK *
+               IMAGO_STORE_WRITE_CHUNK;
+}
+
 int imago_store_commit(struct imago_store *s, size_t len)
 {
         struct imago_store_hdr h;
@@ -38,13 +45,15 @@ int imago_store_commit(struct imago_store *s, size_t len)
         r = imago_p11_random(s->tok, h.iv, sizeof(h.iv));
         if (r != IMAGO_OK)
                 goto out;
-        memset(s->io, 0, IMAGO_STORE_REGION_SIZE);
+        memset(s->io, 0, IMAGO_STORE_REGION_SIZE); /* the padding up to the page end is zero */
         imago_store_hdr_encode(&h, s->io);
         r = imago_p11_gcm_encrypt(s->tok, s->key, h.iv, s->io, IMAGO_STORE_HDR_LEN, s->scratch, len,
                                   s->io + IMAGO_STORE_HDR_LEN);
         if (r != IMAGO_OK)
                 goto out;
-        r = imago_store_write(s->ops, s->fd, s->io, IMAGO_STORE_REGION_SIZE,
+        /* only the pages the copy covers: stale bytes after its tag are never read */
+        r = imago_store_write(s->ops, s->fd, s->io,
+                              copy_pages(IMAGO_STORE_HDR_LEN + len + IMAGO_STORE_TAG_LEN),
                               (uint64_t)region * IMAGO_STORE_REGION_SIZE);
         if (r != IMAGO_OK)
                 goto out;
