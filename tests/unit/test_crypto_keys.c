@@ -126,6 +126,43 @@ static void test_attack_wrong_or_missing_passphrase(void **state)
         imago_file_free(data, len);
 }
 
+static char logbuf[4096];
+
+static void capture(enum imago_log_level level, const char *line, void *arg)
+{
+        size_t n = strlen(logbuf);
+
+        (void)level;
+        (void)arg;
+        snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", line);
+}
+
+/* Failed and successful loads never log the passphrase. */
+static void test_passphrase_never_logged(void **state)
+{
+        struct imago_privkey k = {0};
+        char p[512];
+
+        (void)state;
+        path(p, sizeof(p), "logged.pem");
+        logbuf[0] = '\0';
+        imago_log_set_level(IMAGO_LOG_DEBUG);
+        imago_log_set_sink(capture, NULL);
+        assert_int_equal(imago_privkey_generate(IMAGO_KEY_P256, &k), IMAGO_OK);
+        assert_int_equal(imago_privkey_save(&k, p, "hunter2-secret"), IMAGO_OK);
+        imago_privkey_free(&k);
+        assert_int_equal(imago_privkey_load(p, "hunter3-wrong", &k), IMAGO_EKEY_PASSPHRASE);
+        assert_int_equal(chmod(p, 0644), 0);
+        assert_int_equal(imago_privkey_load(p, "hunter2-secret", &k), IMAGO_EKEY_PERM);
+        assert_int_equal(chmod(p, 0600), 0);
+        assert_int_equal(imago_privkey_load(p, "hunter2-secret", &k), IMAGO_OK);
+        imago_privkey_free(&k);
+        imago_log_set_sink(NULL, NULL);
+        imago_log_set_level(IMAGO_LOG_ERROR);
+        assert_non_null(strstr(logbuf, "chmod 600")); /* the sink did capture */
+        assert_null(strstr(logbuf, "hunter"));
+}
+
 static void test_attack_group_readable_private_key(void **state)
 {
         struct imago_privkey k = {0};
@@ -174,6 +211,7 @@ int main(void)
             cmocka_unit_test(test_encrypted_keys_round_trip),
             cmocka_unit_test(test_attack_wrong_or_missing_passphrase),
             cmocka_unit_test(test_attack_group_readable_private_key),
+            cmocka_unit_test(test_passphrase_never_logged),
             cmocka_unit_test(test_not_a_key),
         };
 

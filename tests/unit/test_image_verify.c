@@ -437,6 +437,58 @@ static void test_read_errors_pass_through(void **state)
         assert_int_equal(imago_image_verify(&src, NULL, &info), IMAGO_EFLASH_RANGE);
 }
 
+/* A flash-like source: checks every read, fails the Nth one. */
+struct faulty {
+        const uint8_t *buf;
+        uint32_t size;
+        int calls, fail_at;
+        uint32_t max_len;
+};
+
+static int faulty_read(void *ctx, uint32_t off, void *buf, uint32_t len)
+{
+        struct faulty *f = ctx;
+
+        assert_true((uint64_t)off + len <= f->size);
+        if (len > f->max_len)
+                f->max_len = len;
+        if (++f->calls == f->fail_at)
+                return IMAGO_EFLASH_POWER_CUT;
+        memcpy(buf, f->buf + off, len);
+        return IMAGO_OK;
+}
+
+/* Fail the 1st, 2nd, ... read of a valid image: never OK, the error passes through. */
+static void test_read_fault_at_every_call(void **state)
+{
+        struct tb t;
+        struct opt o = {.sec_cnt = 1};
+        struct imago_image_keyring kr = {&ec.pub, 1};
+        struct imago_image_info info;
+        struct faulty f;
+        struct imago_image_src src = {faulty_read, &f, 0};
+        int n, total;
+
+        (void)state;
+        build(&t, &ec, &o);
+        memset(t.b + t.len, 0xff, 2000); /* a padded slot: reads stop at the TLV end */
+        memset(&f, 0, sizeof(f));
+        f.buf = t.b;
+        f.size = src.size = (uint32_t)t.len + 2000;
+        assert_int_equal(imago_image_verify(&src, &kr, &info), IMAGO_OK);
+        total = f.calls;
+        assert_true(total > 3);
+        assert_true(f.max_len <= 256); /* bounded chunks, bounded stack */
+        for (n = 1; n <= total; n++) {
+                memset(&f, 0, sizeof(f));
+                f.buf = t.b;
+                f.size = src.size;
+                f.fail_at = n;
+                assert_int_equal(imago_image_verify(&src, &kr, &info), IMAGO_EFLASH_POWER_CUT);
+                assert_int_equal(info.key_index, -1);
+        }
+}
+
 static void test_version_cmp_ignores_build(void **state)
 {
         struct imago_image_version a = {1, 2, 3, 4}, b = {1, 2, 3, 99}, c = {1, 3, 0, 0};
@@ -482,6 +534,7 @@ int main(void)
             cmocka_unit_test(test_attack_size_overflow),
             cmocka_unit_test(test_attack_header_fields),
             cmocka_unit_test(test_read_errors_pass_through),
+            cmocka_unit_test(test_read_fault_at_every_call),
             cmocka_unit_test(test_version_cmp_ignores_build),
             cmocka_unit_test(test_pubkey_rejects_other_curves),
         };
