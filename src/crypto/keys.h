@@ -14,6 +14,11 @@
  * P-256 key), IMAGO_EKEY_PASSPHRASE (encrypted and the passphrase is missing
  * or wrong), IMAGO_EKEY_PERM (private key file readable by group/others),
  * IMAGO_EEXIST (refusing to overwrite), IMAGO_EIO, IMAGO_ECRYPTO.
+ *
+ * Policy: imago_privkey_load() refuses (IMAGO_EKEY_PERM, not a warning) a
+ * file whose mode lets group or others read or write it.  Saving never
+ * replaces an existing file (temporary file + link()).  Encrypted keys use
+ * scrypt N=2^14, r=8, p=1.  Loading never prompts for a passphrase.
  */
 #ifndef IMAGO_CRYPTO_KEYS_H
 #define IMAGO_CRYPTO_KEYS_H

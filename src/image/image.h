@@ -105,7 +105,20 @@ struct imago_image_info {
 /* Parse the 32-byte header; checks magic and that hdr_size >= 32. */
 int imago_image_hdr_parse(const uint8_t buf[IMAGO_IMAGE_HEADER_SIZE], struct imago_image_hdr *hdr);
 
-/* Verify hash and signature against the keyring. */
+/*
+ * Verify hash and signature against the keyring (kr may be NULL or empty:
+ * then a signed image gives IMAGO_EIMG_KEY_UNKNOWN).  Order of checks:
+ * layout (header, sizes with overflow checks, protected area, TLV area),
+ * then the SHA256 TLV against the hash of [0, tlv_off) (IMAGO_EIMG_HASH),
+ * then signatures: no signature TLV is IMAGO_EIMG_SIG_MISSING; every
+ * signature whose preceding KEYHASH names a keyring key must verify
+ * (IMAGO_EIMG_SIG_BAD, stricter than MCUboot, which needs only one);
+ * signatures by unknown keys are ignored; none verified is
+ * IMAGO_EIMG_KEY_UNKNOWN.  Reads at most 256 bytes per src->read call and
+ * never past src->size; bytes after info->end are not read.  On error
+ * info->key_index is -1 (other fields hold what was parsed so far).
+ * See docs/image-format.md.
+ */
 int imago_image_verify(const struct imago_image_src *src, const struct imago_image_keyring *kr,
                        struct imago_image_info *info);
 
