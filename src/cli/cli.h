@@ -33,6 +33,11 @@ int imago_cli_image(int argc, char **argv);
 int imago_cli_image_sign(int argc, char **argv);
 int imago_cli_image_verify(int argc, char **argv);
 int imago_cli_image_inspect(int argc, char **argv);
+int imago_cli_ca(int argc, char **argv);
+int imago_cli_ca_init(int argc, char **argv);
+int imago_cli_factory(int argc, char **argv);
+int imago_cli_factory_provision(int argc, char **argv);
+int imago_cli_factory_check(int argc, char **argv);
 
 /* "imago: <cmd>: <msg>" and a pointer to --help; returns IMAGO_CLI_USAGE. */
 int imago_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -15,6 +15,8 @@ static int cmd_version(int argc, char **argv)
 static const struct imago_cli_cmd cmds[] = {
     {"keys", imago_cli_keys, "generate signing keys, export public keys"},
     {"image", imago_cli_image, "sign, verify and inspect MCUboot images"},
+    {"ca", imago_cli_ca, "create the fleet's certificate authorities"},
+    {"factory", imago_cli_factory, "provision devices at the factory; check batch manifests"},
     {"version", cmd_version, "print the version"},
 };
 
