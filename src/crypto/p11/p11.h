@@ -159,4 +159,20 @@ int imago_p11_counter_read(struct imago_p11 *p, const char *label, uint64_t *val
 /* Set the counter to value; IMAGO_EPERM if value is below the current one. */
 int imago_p11_counter_advance(struct imago_p11 *p, const char *label, uint64_t value);
 
+/* --- OpenSSL EVP_PKEY for a token key (CSRs, TLS client authentication) --- */
+struct evp_pkey_st;
+
+/*
+ * An EVP_PKEY whose private operations run in the token, through OpenSSL's
+ * pkcs11 engine (libengine-pkcs11-openssl), for the private key named by uri
+ * (object and/or id; type=private implied).  The URI is checked with
+ * imago_p11_uri_parse first.  The engine is loaded once per process for
+ * module and stays loaded (a second module path gives IMAGO_EUNSUPPORTED).
+ * pin: NULL to use the URI's pin-value.  The caller frees *out with
+ * EVP_PKEY_free.  Errors: IMAGO_EP11_URI, IMAGO_EP11_MODULE (no engine or
+ * module), IMAGO_EP11_KEY (no such key or wrong PIN), IMAGO_EINVAL.
+ */
+int imago_p11_evp_load(const char *module, const char *uri, const char *pin,
+                       struct evp_pkey_st **out);
+
 #endif

@@ -125,13 +125,26 @@ out:
         return r;
 }
 
+static int keep_modules;
+
+void imago_p11_keep_modules(void)
+{
+        pthread_mutex_lock(&libs_lock);
+        keep_modules = 1;
+        pthread_mutex_unlock(&libs_lock);
+}
+
 static void lib_release(struct p11_lib *l)
 {
         pthread_mutex_lock(&libs_lock);
         if (l->refs > 0 && --l->refs == 0) {
-                l->f->C_Finalize(NULL);
-                dlclose(l->dl);
-                imago_wipe(l, sizeof(*l));
+                if (keep_modules) {
+                        l->refs = 1; /* stays initialised and loaded for the engine */
+                } else {
+                        l->f->C_Finalize(NULL);
+                        dlclose(l->dl);
+                        imago_wipe(l, sizeof(*l));
+                }
         }
         pthread_mutex_unlock(&libs_lock);
 }
@@ -299,7 +312,7 @@ out:
 static int login_check(struct imago_p11 *p, const char *pin)
 {
         uint8_t h[IMAGO_SHA256_LEN];
-        int r = IMAGO_EP11_PIN;
+        int r = IMAGO_EP11_PIN, known = 0;
 
         pthread_mutex_lock(&libs_lock);
         for (size_t i = 0; i < P11_LOGINS_MAX; i++) {
@@ -311,8 +324,14 @@ static int login_check(struct imago_p11 *p, const char *pin)
                 for (size_t k = 0; k < sizeof(h); k++)
                         diff |= (uint8_t)(h[k] ^ l->hash[k]);
                 r = diff == 0 ? IMAGO_OK : IMAGO_EP11_PIN;
+                known = 1;
         }
         pthread_mutex_unlock(&libs_lock);
+        if (!known) {
+                /* logged in by other code in this process (the pkcs11 engine): cannot check */
+                IMAGO_WARN("token already logged in outside imago_p11; PIN not checked");
+                r = IMAGO_OK;
+        }
         imago_wipe(h, sizeof(h));
         return r;
 }

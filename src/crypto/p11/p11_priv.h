@@ -35,6 +35,13 @@ int imago_p11_find(struct imago_p11 *p, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_O
 int imago_p11_find_one(struct imago_p11 *p, CK_OBJECT_CLASS cls, const char *label,
                        CK_OBJECT_HANDLE *h);
 
+/*
+ * From now on, never C_Finalize or unload a module: other code in the
+ * process (the pkcs11 engine) uses it too, and C_Finalize would end its
+ * sessions.  Called when the engine is loaded.
+ */
+void imago_p11_keep_modules(void);
+
 /* Label length check: 1..IMAGO_P11_LABEL_MAX bytes. */
 int imago_p11_label_ok(const char *label);
 
