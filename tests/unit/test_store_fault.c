@@ -258,6 +258,48 @@ static void test_failed_update_keeps_handle_usable(void **state)
         assert_string_equal(got, "y");
 }
 
+/*
+ * Provisioning cut short at any write of create: create reports the error
+ * and removes what it made in the token; a rerun (after decommission, which
+ * works whatever state a real power cut left) gives a working store.
+ */
+static void test_create_cut_at_every_write(void **state)
+{
+        char p2[300];
+        struct imago_store *s = NULL;
+        int total = 0;
+
+        (void)state;
+        snprintf(p2, sizeof(p2), "%s.new", path);
+        assert_int_equal(imago_store_decommission(path, tok, NULL), IMAGO_OK);
+        for (int n = 1;; n++) {
+                struct fault f = {FAULT_CUT, n, 0, 0};
+                struct imago_store_ops ops = {f_open, f_pread, f_pwrite, f_fsync, f_close, &f};
+                int r = imago_store_create(p2, tok, &ops);
+
+                if (r == IMAGO_OK) {
+                        total = n - 1;
+                        break;
+                }
+                assert_int_equal(r, IMAGO_EIO);
+                assert_int_not_equal(imago_store_open(p2, tok, NULL, &s), IMAGO_OK);
+                assert_null(s);
+                assert_int_equal(imago_store_decommission(p2, tok, NULL), IMAGO_OK);
+                assert_int_equal(imago_store_create(p2, tok, NULL), IMAGO_OK);
+                assert_int_equal(imago_store_open(p2, tok, NULL, &s), IMAGO_OK);
+                assert_int_equal(imago_store_count(s), 0);
+                imago_store_close(s);
+                s = NULL;
+                assert_int_equal(imago_store_decommission(p2, tok, NULL), IMAGO_OK);
+        }
+        /* 16 pages of zeros and one page of the first copy */
+        assert_int_equal(total, IMAGO_STORE_FILE_SIZE / IMAGO_STORE_WRITE_CHUNK + 1);
+        assert_int_equal(imago_store_decommission(p2, tok, NULL), IMAGO_OK);
+        unlink(p2);
+        /* leave a store at path for any later test */
+        assert_int_equal(imago_store_create(path, tok, NULL), IMAGO_OK);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -265,6 +307,7 @@ int main(void)
             cmocka_unit_test(test_eio_at_every_write),
             cmocka_unit_test(test_power_cut_before_counter),
             cmocka_unit_test(test_failed_update_keeps_handle_usable),
+            cmocka_unit_test(test_create_cut_at_every_write),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
