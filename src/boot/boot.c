@@ -81,10 +81,11 @@ static int in_progress(const struct imago_boot_trailer *t, const struct imago_bo
                t->swap_size <= g->img_size;
 }
 
+/* copy_done is written last: torn (BAD) counts as written. */
 static int is_trial(const struct imago_boot_trailer *t)
 {
         return t->magic && t->swap_type == IMAGO_BOOT_SWAP_TEST &&
-               t->copy_done == IMAGO_BOOT_FLAG_ON && t->image_ok != IMAGO_BOOT_FLAG_ON;
+               t->copy_done != IMAGO_BOOT_FLAG_UNSET && t->image_ok != IMAGO_BOOT_FLAG_ON;
 }
 
 static enum imago_boot_swap request_type(const struct imago_boot_trailer *t)
@@ -183,6 +184,34 @@ static void explain_secondary(const struct imago_boot_cfg *cfg, struct imago_boo
         }
 }
 
+static int write_revert_request(const struct imago_boot_cfg *cfg)
+{
+        int r = imago_boot_trailer_set_flag(&cfg->secondary, IMAGO_BOOT_OFF_SWAP_INFO,
+                                            IMAGO_BOOT_SWAP_REVERT);
+
+        if (r == IMAGO_OK)
+                r = imago_boot_trailer_set_flag(&cfg->secondary, IMAGO_BOOT_OFF_IMAGE_OK,
+                                                IMAGO_BOOT_FLAG_SET);
+        if (r == IMAGO_OK)
+                r = imago_boot_trailer_set_magic(&cfg->secondary);
+        return r;
+}
+
+/* Make the revert durable in the secondary trailer.  That trailer holds no
+ * request (no magic), so a field left torn by an earlier cut is cleared by
+ * erasing the trailer and writing the request again. */
+static int revert_request(const struct imago_boot_cfg *cfg, const struct imago_boot_geom *g)
+{
+        int r = write_revert_request(cfg);
+
+        if (r == IMAGO_EBOOT_TRAILER) {
+                r = imago_boot_trailer_erase(&cfg->secondary, g);
+                if (r == IMAGO_OK)
+                        r = write_revert_request(cfg);
+        }
+        return r;
+}
+
 int imago_boot_go(const struct imago_boot_cfg *cfg, struct imago_boot_status *st)
 {
         struct imago_boot_geom g;
@@ -235,15 +264,7 @@ int imago_boot_go(const struct imago_boot_cfg *cfg, struct imago_boot_status *st
                         /* 3. revert an unconfirmed test image */
                         r = imago_boot_verify_slot(cfg, &cfg->secondary, stored, &info);
                         if (r == IMAGO_OK) {
-                                r = imago_boot_trailer_set_flag(&cfg->secondary,
-                                                                IMAGO_BOOT_OFF_SWAP_INFO,
-                                                                IMAGO_BOOT_SWAP_REVERT);
-                                if (r == IMAGO_OK)
-                                        r = imago_boot_trailer_set_flag(&cfg->secondary,
-                                                                        IMAGO_BOOT_OFF_IMAGE_OK,
-                                                                        IMAGO_BOOT_FLAG_SET);
-                                if (r == IMAGO_OK)
-                                        r = imago_boot_trailer_set_magic(&cfg->secondary);
+                                r = revert_request(cfg, &g);
                                 if (r == IMAGO_OK)
                                         r = do_swap(cfg, &g, IMAGO_BOOT_SWAP_REVERT, &info);
                                 if (r != IMAGO_OK)

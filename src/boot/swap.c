@@ -93,9 +93,14 @@ int imago_boot_swap_resume(const struct imago_boot_cfg *cfg, const struct imago_
         }
         /* Finish: drop the request, then mark the result. */
         r = imago_boot_trailer_erase(&cfg->secondary, g);
-        if (r == IMAGO_OK && (type == IMAGO_BOOT_SWAP_PERM || type == IMAGO_BOOT_SWAP_REVERT))
+        /* image_ok left torn by an earlier cut: PERM and REVERT are confirmed by
+         * their swap type, so carry on to copy_done. */
+        if (r == IMAGO_OK && (type == IMAGO_BOOT_SWAP_PERM || type == IMAGO_BOOT_SWAP_REVERT)) {
                 r = imago_boot_trailer_set_flag(&cfg->primary, IMAGO_BOOT_OFF_IMAGE_OK,
                                                 IMAGO_BOOT_FLAG_SET);
+                if (r == IMAGO_EBOOT_TRAILER)
+                        r = IMAGO_OK;
+        }
         if (r == IMAGO_OK)
                 r = imago_boot_trailer_set_flag(&cfg->primary, IMAGO_BOOT_OFF_COPY_DONE,
                                                 IMAGO_BOOT_FLAG_SET);

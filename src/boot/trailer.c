@@ -122,8 +122,8 @@ static int set_field(const struct imago_flash_area *slot, uint32_t off_from_end,
                 return r;
         memset(want, slot->dev->erased, sizeof(want));
         memcpy(want, val, len);
-        if (memcmp(cur, want, wlen) == 0)
-                return IMAGO_OK;
+        if (memcmp(cur, want, len) == 0)
+                return IMAGO_OK; /* already holds the value */
         if (!imago_flash_buf_erased(slot, cur, wlen))
                 return IMAGO_EBOOT_TRAILER;
         return imago_flash_write(slot, off, want, wlen);
@@ -172,7 +172,7 @@ int imago_boot_status_get(const struct imago_flash_area *slot, uint32_t idx, uin
         if (r == IMAGO_OK)
                 r = imago_flash_read(slot, slot->size - o, &b, 1);
         if (r == IMAGO_OK)
-                *done = b == IMAGO_BOOT_FLAG_SET;
+                *done = b != slot->dev->erased; /* a torn entry: its step was complete */
         return r;
 }
 

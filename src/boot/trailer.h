@@ -87,7 +87,9 @@ int imago_boot_trailer_set_flag(const struct imago_flash_area *slot, uint32_t of
 int imago_boot_trailer_set_magic(const struct imago_flash_area *slot);
 int imago_boot_trailer_set_swap_size(const struct imago_flash_area *slot, uint32_t size);
 
-/* Swap status of region idx, step (0..2): *done 1 when recorded. */
+/* Swap status of region idx, step (0..2): *done 1 when the entry is not erased.
+ * An entry is written only after its step completed, so a torn entry (neither
+ * erased nor 0x01) still means the step is done. */
 int imago_boot_status_get(const struct imago_flash_area *slot, uint32_t idx, uint32_t step,
                           int *done);
 int imago_boot_status_set(const struct imago_flash_area *slot, uint32_t idx, uint32_t step);

@@ -5,10 +5,10 @@
  * Input: byte 0 picks a starting flash: 0 = all erased, 1 = a factory image
  * in the primary and a signed update with a test request in the secondary,
  * 2 = the state after that test swap (an unconfirmed trial), 3 = a test swap
- * cut in the middle.  Byte 1: power cut before that operation of the first
- * boot (0 = none).  Then patches until the end: {u8 area, u16 offset LE,
- * u8 len, len bytes}, area 0 = whole device from the start, 1 = boot-state
- * area, 2/3 = the last 256 bytes of the primary/secondary (trailers).
+ * cut in the middle.  Byte 1: power cut before operation (byte & 0x7f) of the
+ * first boot (0 = none); with bit 7 set that operation is torn instead.  Then patches until the
+ * end: {u8 area, u16 offset LE, u8 len, len bytes}, area 0 = whole device from the start, 1 =
+ * boot-state area, 2/3 = the last 256 bytes of the primary/secondary (trailers).
  *
  * Properties: no crash or sanitizer report; the bootloader never programs a
  * byte that is not erased (simulator violations stay 0); and whenever it
@@ -193,7 +193,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sb.cfg.keys.count = 1;
         memcpy(sb.sim.mem, templates[data[0] % NTEMPLATES], flash_size);
         patch(&sb, data + 2, size - 2);
-        imago_flashsim_cut_before(&sb.sim, data[1]);
+        if (data[1] & 0x80)
+                imago_flashsim_cut_during(&sb.sim, data[1] & 0x7f);
+        else
+                imago_flashsim_cut_before(&sb.sim, data[1]);
         for (i = 0; i < 3; i++) {
                 r = imago_boot_go(&sb.cfg, &st);
                 if (r == IMAGO_OK)

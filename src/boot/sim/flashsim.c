@@ -65,12 +65,27 @@ static int sim_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
                 return violation(sim, IMAGO_EFLASH_RANGE);
         if (off % sim->flash.align != 0 || len % sim->flash.align != 0)
                 return violation(sim, IMAGO_EFLASH_ALIGN);
-        r = power(sim);
-        if (r != IMAGO_OK)
-                return r;
         for (i = 0; i < len; i++)
                 if (sim->mem[off + i] != sim->flash.erased)
                         return violation(sim, IMAGO_EFLASH_NOT_ERASED);
+        r = power(sim);
+        if (r != IMAGO_OK) {
+                if (sim->tear && sim->ops == sim->cut_at) {
+                        const uint8_t *p = buf;
+                        uint32_t k = len / 2;
+                        uint8_t e = sim->flash.erased;
+
+                        uint8_t v;
+
+                        memcpy(sim->mem + off, buf, k);
+                        /* Byte k: only some of its bits changed (low nibble first). */
+                        v = (uint8_t)(e ^ ((e ^ p[k]) & 0x0f));
+                        if (v == p[k])
+                                v = (uint8_t)(e ^ ((e ^ p[k]) & 0xf0));
+                        sim->mem[off + k] = v;
+                }
+                return r;
+        }
         memcpy(sim->mem + off, buf, len);
         sim->writes++;
         for (i = 0; i < len;) {
@@ -100,8 +115,11 @@ static int sim_erase(void *ctx, uint32_t off, uint32_t len)
             (imago_flash_dev_sector(&sim->flash, off + len, &s, &sz) != IMAGO_OK || s != off + len))
                 return violation(sim, IMAGO_EFLASH_SECTOR);
         r = power(sim);
-        if (r != IMAGO_OK)
+        if (r != IMAGO_OK) {
+                if (sim->tear && sim->ops == sim->cut_at)
+                        memset(sim->mem + off, sim->flash.erased, len / 2);
                 return r;
+        }
         memset(sim->mem + off, sim->flash.erased, len);
         sim->erases++;
         for (o = off; o < off + len; o += sz) {
@@ -163,6 +181,13 @@ void imago_flashsim_cut_before(struct imago_flashsim *sim, uint64_t n)
         sim->ops = 0;
         sim->cut_at = n;
         sim->cut = 0;
+        sim->tear = 0;
+}
+
+void imago_flashsim_cut_during(struct imago_flashsim *sim, uint64_t n)
+{
+        imago_flashsim_cut_before(sim, n);
+        sim->tear = 1;
 }
 
 void imago_flashsim_reset_stats(struct imago_flashsim *sim)

@@ -44,6 +44,7 @@ struct imago_flashsim {
         int cut;             /* a power cut happened */
         uint64_t violations; /* NOR rule violations */
         int last_violation;  /* error code of the last one */
+        int tear;            /* the cut operation is torn, not skipped */
 };
 
 int imago_flashsim_init(struct imago_flashsim *sim, const struct imago_flash_run *runs,
@@ -52,6 +53,14 @@ void imago_flashsim_free(struct imago_flashsim *sim);
 
 /* Cut power before the n-th write/erase from now (0: never). */
 void imago_flashsim_cut_before(struct imago_flashsim *sim, uint64_t n);
+/*
+ * Cut power during the n-th write/erase from now: the operation is torn,
+ * then it and every later one fail with IMAGO_EFLASH_POWER_CUT.  A torn
+ * write programs the first len/2 bytes and half the bits of the next one
+ * (that byte is left neither erased nor written); a torn erase erases the
+ * first half of its range.
+ */
+void imago_flashsim_cut_during(struct imago_flashsim *sim, uint64_t n);
 /* Zero the counters (not the contents). */
 void imago_flashsim_reset_stats(struct imago_flashsim *sim);
 /* Index of the device sector holding off. */
