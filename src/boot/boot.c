@@ -373,6 +373,12 @@ int imago_boot_request(const struct imago_boot_cfg *cfg, int permanent)
         /* Magic first, as MCUboot does: a cut between the two leaves a test
          * request, which reverts unless confirmed. */
         r = imago_boot_trailer_set_magic(&cfg->secondary);
+        if (r == IMAGO_EBOOT_TRAILER && !stt.magic) {
+                /* A torn earlier attempt: no request is there, start the trailer again. */
+                r = imago_boot_trailer_erase(&cfg->secondary, &g);
+                if (r == IMAGO_OK)
+                        r = imago_boot_trailer_set_magic(&cfg->secondary);
+        }
         if (r == IMAGO_OK && permanent)
                 r = imago_boot_trailer_set_flag(&cfg->secondary, IMAGO_BOOT_OFF_IMAGE_OK,
                                                 IMAGO_BOOT_FLAG_SET);

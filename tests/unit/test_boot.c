@@ -449,6 +449,27 @@ static void test_garbage_trailer_does_not_boot_garbage(void **s)
         dev_free(&d);
 }
 
+static void test_request_after_torn_magic_recovers(void **s)
+{
+        struct dev d;
+        struct imago_boot_status st;
+
+        (void)s;
+        dev_init(&d, IMAGO_SIMBOOT_UNIFORM);
+        assert_int_equal(tb_put(&d.sb, &d.sb.cfg.primary, &d.a), IMAGO_OK);
+        assert_int_equal(tb_put(&d.sb, &d.sb.cfg.secondary, &d.b), IMAGO_OK);
+        imago_flashsim_cut_during(&d.sb.sim, 1); /* the magic write is torn */
+        assert_int_equal(imago_boot_request(&d.sb.cfg, 0), IMAGO_EFLASH_POWER_CUT);
+        imago_flashsim_cut_before(&d.sb.sim, 0);
+        assert_int_equal(imago_boot_inspect(&d.sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(st.pending, IMAGO_BOOT_SWAP_NONE);
+        assert_int_equal(imago_boot_request(&d.sb.cfg, 1), IMAGO_OK);
+        assert_int_equal(imago_boot_go(&d.sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(st.swap, IMAGO_BOOT_SWAP_PERM);
+        assert_int_equal(st.version.major, 2);
+        dev_free(&d);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -473,6 +494,7 @@ int main(void)
             cmocka_unit_test(test_imgtool_padded_confirmed_image_is_permanent_request),
             cmocka_unit_test(test_swap_into_empty_primary),
             cmocka_unit_test(test_garbage_trailer_does_not_boot_garbage),
+            cmocka_unit_test(test_request_after_torn_magic_recovers),
         };
 
         return cmocka_run_group_tests(tests, tb_keys_setup, tb_keys_teardown);
