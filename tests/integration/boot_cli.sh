@@ -71,7 +71,7 @@ flow() { # flow LAYOUT SLOT_SIZE
   expect_in "confirmed this image" trial-good.out
   run_boot kept 0
   expect_in "running version 2.0.0+2" kept.out
-  expect_in "confirmed 1, swap none" kept.out
+  expect_in "security counter 2, confirmed 1, swap none" kept.out
   json | grep -q '"stored_security_counter":2' || fail "counter raised on confirm"
 
   # Downgrade below the stored counter: refused by request, dropped at boot.
@@ -114,6 +114,12 @@ sign boot.key 2.0.0 2 padded.img --pad --slot-size "$uslot" --align 8 --confirm
 json | grep -q '"pending":"permanent"' || fail "padded image is a permanent request"
 run_boot padded 0
 expect_in "swap permanent" padded.out
+
+# A signed image that would run into the trailer sectors is refused.
+head -c $((uslot - 2000)) /dev/urandom > big.bin
+"$IMAGO" image sign --key boot.key --version 5.0.0 --security-counter 5 big.bin big.img >/dev/null
+if "$BOOT" flash write-update "$FLASH" big.img >big.out 2>&1; then fail "oversized image written"; fi
+expect_in "runs into the trailer" big.out
 
 # Recovery: nothing verifies; the reason is printed and exit status is 3.
 FLASH="$T/flash-rec.bin"

@@ -135,9 +135,20 @@ static int cmd_write(int argc, char **argv, int update)
                 goto out;
         }
         if (verify) {
+                struct imago_boot_geom g;
+
                 rc = check_image(&ff, image, img, len, &info);
                 if (rc != IB_OK)
                         goto out;
+                r = imago_boot_geom_init(&g, &ff.cfg.primary, &ff.cfg.secondary);
+                if (r == IMAGO_OK && info.end > g.img_size) {
+                        fprintf(stderr,
+                                "imago-boot: %s: the signed image (%u bytes) runs into the "
+                                "trailer sectors; at most %u bytes fit this layout\n",
+                                image, info.end, g.img_size);
+                        rc = IB_FAIL;
+                        goto out;
+                }
         }
         if (update) {
                 r = imago_boot_inspect(&ff.cfg, &st);

@@ -18,33 +18,67 @@
 
 extern char **environ;
 
-/* Copy the verified body [hdr_size, hdr_size + img_size) into a sealed memfd. */
-static int payload_fd(struct imago_flashfile *ff, const struct imago_image_info *info, int *out)
+/*
+ * Read the signed primary image once into memory, verify that copy (keys,
+ * counter, and the hash imago_boot_go() reported), then put its body
+ * [hdr_size, hdr_size + img_size) into a sealed memfd: what runs is exactly
+ * what was verified, even if the flash file changes meanwhile.
+ */
+static int payload_fd(struct imago_flashfile *ff, const struct imago_boot_status *st, int *out)
 {
-        uint32_t off = info->hdr.hdr_size, left = info->hdr.img_size;
-        int fd, r = IMAGO_OK;
+        struct imago_image_src src;
+        struct imago_image_mem mem;
+        struct imago_image_info info;
+        uint8_t *img = NULL;
+        size_t left;
+        int fd = -1, r;
 
-        fd = memfd_create("imago-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0)
-                return IMAGO_EIO;
-        while (left > 0 && r == IMAGO_OK) {
-                uint32_t n = left < sizeof(ff->wbuf) ? left : (uint32_t)sizeof(ff->wbuf);
-
-                r = imago_flash_read(&ff->cfg.primary, off, ff->wbuf, n);
-                if (r == IMAGO_OK && write(fd, ff->wbuf, n) != (ssize_t)n)
-                        r = IMAGO_EIO;
-                off += n;
-                left -= n;
+        if (st->image_size == 0 || st->image_size > ff->cfg.primary.size)
+                return IMAGO_EIMG_TOO_LARGE;
+        img = malloc(st->image_size);
+        if (!img)
+                return IMAGO_ENOMEM;
+        r = imago_flash_read(&ff->cfg.primary, 0, img, st->image_size);
+        if (r != IMAGO_OK)
+                goto out;
+        imago_image_src_mem(&src, &mem, img, st->image_size);
+        r = imago_image_verify(&src, &ff->cfg.keys, &info);
+        if (r != IMAGO_OK)
+                goto out;
+        if (memcmp(info.hash, st->hash, sizeof(info.hash)) != 0 ||
+            (info.has_sec_cnt ? info.sec_cnt : 0) < st->stored_sec_cnt ||
+            (uint64_t)info.hdr.hdr_size + info.hdr.img_size > st->image_size) {
+                r = IMAGO_EIMG_HASH;
+                goto out;
         }
-        if (r == IMAGO_OK &&
-            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+        fd = memfd_create("imago-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0) {
                 r = IMAGO_EIO;
-        if (r != IMAGO_OK) {
-                close(fd);
-                return r;
+                goto out;
+        }
+        left = info.hdr.img_size;
+        while (left > 0) {
+                ssize_t n = write(fd, img + info.hdr.hdr_size + (info.hdr.img_size - left), left);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = IMAGO_EIO;
+                        goto out;
+                }
+                left -= (size_t)n;
+        }
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+                r = IMAGO_EIO;
+                goto out;
         }
         *out = fd;
-        return IMAGO_OK;
+        fd = -1;
+out:
+        if (fd >= 0)
+                close(fd);
+        free(img);
+        return r;
 }
 
 static int set_env(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -66,7 +100,6 @@ int ib_cmd_run(int argc, char **argv)
 {
         struct imago_flashfile ff;
         struct imago_boot_status st;
-        struct imago_image_info info;
         char *args[ARGS_MAX + 2];
         char abspath[4096], self[4096] = {0};
         int i, n = 0, r, fd = -1;
@@ -100,13 +133,7 @@ int ib_cmd_run(int argc, char **argv)
         if (st.secondary_err != 0)
                 fprintf(stderr, "imago-boot: update refused: %s (%s)\n",
                         imago_strerror(st.secondary_err), imago_errname(st.secondary_err));
-        /* Verified again just now by imago_boot_go(); read the sizes once more for the body
-         * (same flash, nothing written in between). */
-        r = imago_boot_verify_slot(&ff.cfg, &ff.cfg.primary, st.stored_sec_cnt, &info);
-        if (r == IMAGO_OK && memcmp(info.hash, st.hash, sizeof(st.hash)) != 0)
-                r = IMAGO_EIMG_HASH;
-        if (r == IMAGO_OK)
-                r = payload_fd(&ff, &info, &fd);
+        r = payload_fd(&ff, &st, &fd);
         if (imago_flashfile_close(&ff) != IMAGO_OK && r == IMAGO_OK)
                 r = IMAGO_EIO;
         if (r != IMAGO_OK) {
