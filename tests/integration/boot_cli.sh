@@ -115,6 +115,14 @@ json | grep -q '"pending":"permanent"' || fail "padded image is a permanent requ
 run_boot padded 0
 expect_in "swap permanent" padded.out
 
+# Two boot keys: an image signed by the second (P-256) key boots.
+FLASH="$T/flash-2keys.bin"
+"$BOOT" flash create "$FLASH" --key boot.key.pub --key other.key.pub --slot-size "$uslot" >/dev/null
+"$BOOT" flash write-primary "$FLASH" foreign.img >/dev/null
+run_boot two-keys 0
+expect_in "running version 9.0.0" two-keys.out
+FLASH="$T/flash-pad.bin"
+
 # A signed image that would run into the trailer sectors is refused.
 head -c $((uslot - 2000)) /dev/urandom > big.bin
 "$IMAGO" image sign --key boot.key --version 5.0.0 --security-counter 5 big.bin big.img >/dev/null
