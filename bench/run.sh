@@ -2,6 +2,7 @@
 # make bench: measurements side by side with a reference in the same run.
 #  1. image verify throughput (1 MiB, 16 MiB) vs `openssl speed -evp sha256`
 #  2. flash wear of a 1 MiB upgrade on the simulator (erases and bytes per sector)
+#  3. secret store open/read/update with the token vs a plain file
 # Prints a Markdown block to paste into docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,5 @@ if [ -x "$B/bench_boot_wear" ]; then
   echo
   "$B/bench_boot_wear"
 fi
+echo
+"$B/bench_store" 50
