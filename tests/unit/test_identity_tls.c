@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -132,6 +133,51 @@ static int make_pki(const char *dir, const char *crt, const char *key)
         return issue(dir, IMAGO_PKI_SERVER_CA, &req, crt);
 }
 
+/*
+ * The enrolment flow issue 4 needs: the identity's CSR (signed in the
+ * token) is checked and its key and CN certified by the issuing CA.
+ */
+static int cert_from_csr(const char *out)
+{
+        struct imago_identity_config cfg;
+        struct imago_identity *id = NULL;
+        struct imago_pki_request req;
+        struct imago_pubkey pub;
+        X509_REQ *csr = NULL;
+        uint8_t *der = NULL;
+        char cn[IMAGO_DEVICE_ID_LEN + 1];
+        int n, r = -1;
+
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.backend = IMAGO_IDENTITY_PKCS11;
+        cfg.production = 1;
+        cfg.module = TOK_MODULE;
+        cfg.token_uri = DEV_URI;
+        cfg.pin = PIN;
+        if (imago_identity_open(&cfg, &id) != IMAGO_OK ||
+            imago_identity_csr(id, "imago", &csr) != IMAGO_OK)
+                goto out;
+        /* what the cloud does with a CSR it receives */
+        if (X509_REQ_verify(csr, X509_REQ_get0_pubkey(csr)) != 1)
+                goto out;
+        n = i2d_PUBKEY(X509_REQ_get0_pubkey(csr), &der);
+        if (n <= 0 || imago_pubkey_from_spki(&pub, der, (size_t)n) != IMAGO_OK ||
+            X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(csr), NID_commonName, cn,
+                                      sizeof(cn)) != IMAGO_DEVICE_ID_LEN)
+                goto out;
+        memset(&req, 0, sizeof(req));
+        req.profile = IMAGO_PKI_DEVICE;
+        req.common_name = cn;
+        req.pub = &pub;
+        if (issue(pki_dir, IMAGO_PKI_ISSUING, &req, out) == IMAGO_OK)
+                r = 0;
+out:
+        OPENSSL_free(der);
+        X509_REQ_free(csr);
+        imago_identity_close(id);
+        return r;
+}
+
 static int setup(void **state)
 {
         struct imago_pki_request req;
@@ -171,13 +217,11 @@ static int setup(void **state)
             make_pki(other_dir, other_crt, other_key) != IMAGO_OK)
                 return -1;
 
-        /* the token key's operational certificate, from the issuing CA */
+        /* the token key's operational certificate: the issuing CA certifies the key of its CSR */
+        if (cert_from_csr(dev_crt) != 0)
+                return -1;
         memset(&req, 0, sizeof(req));
         req.profile = IMAGO_PKI_DEVICE;
-        req.common_name = dev_id;
-        req.pub = &dev_pub;
-        if (issue(pki_dir, IMAGO_PKI_ISSUING, &req, dev_crt) != IMAGO_OK)
-                return -1;
         /* a simulated device's file key and its certificate */
         if (new_key(file_key, &file_pub) != IMAGO_OK ||
             imago_pki_device_id(&file_pub, file_id) != IMAGO_OK)
@@ -273,8 +317,10 @@ static unsigned short free_port(void)
 }
 
 static int server_spawn(struct server *s, const char *crt, const char *key, const char *chain,
-                        const char *client_ca)
+                        const char *client_ca, const char *const *extra)
 {
+        const char *argv[32];
+        size_t n = 0;
         char accept[32];
         int in[2], out[2];
         pid_t pid;
@@ -287,6 +333,25 @@ static int server_spawn(struct server *s, const char *crt, const char *key, cons
                 close(in[1]);
                 return -1;
         }
+        argv[n++] = "openssl";
+        argv[n++] = "s_server";
+        argv[n++] = "-accept";
+        argv[n++] = accept;
+        argv[n++] = "-cert";
+        argv[n++] = crt;
+        argv[n++] = "-key";
+        argv[n++] = key;
+        argv[n++] = "-cert_chain";
+        argv[n++] = chain;
+        argv[n++] = "-CAfile";
+        argv[n++] = client_ca;
+        argv[n++] = "-Verify";
+        argv[n++] = "1";
+        argv[n++] = "-verify_return_error";
+        argv[n++] = "-ign_eof";
+        while (extra != NULL && *extra != NULL && n < 31)
+                argv[n++] = *extra++;
+        argv[n] = NULL;
         pid = fork();
         if (pid < 0)
                 return -1;
@@ -300,9 +365,7 @@ static int server_spawn(struct server *s, const char *crt, const char *key, cons
                 dup2(out[1], 2);
                 close(in[1]);
                 close(out[0]);
-                execlp("openssl", "openssl", "s_server", "-accept", accept, "-cert", crt, "-key",
-                       key, "-cert_chain", chain, "-CAfile", client_ca, "-Verify", "1",
-                       "-verify_return_error", "-ign_eof", (char *)NULL);
+                execvp("openssl", (char *const *)argv);
                 _exit(127);
         }
         close(in[0]);
@@ -318,7 +381,7 @@ static int server_spawn(struct server *s, const char *crt, const char *key, cons
  * client certificate that chains to client_ca.  Retries on a port collision.
  */
 static struct server *server_start(const char *crt, const char *key, const char *chain,
-                                   const char *client_ca)
+                                   const char *client_ca, const char *const *extra)
 {
         struct server *s = NULL;
         size_t i;
@@ -333,7 +396,7 @@ static struct server *server_start(const char *crt, const char *key, const char 
                 s->in = s->out = -1;
                 s->port = free_port();
                 assert_true(s->port != 0);
-                assert_int_equal(server_spawn(s, crt, key, chain, client_ca), 0);
+                assert_int_equal(server_spawn(s, crt, key, chain, client_ca, extra), 0);
                 if (server_wait(s, "ACCEPT\n", 5000))
                         return s;
                 server_stop(s); /* the port was taken meanwhile, or it failed: try again */
@@ -454,7 +517,7 @@ static void test_tls13_mutual_auth_with_token_key(void **state)
 
         (void)state;
         /* the server trusts only the root: the client must send the issuing CA too */
-        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt);
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, NULL);
         ctx = client_ctx(id, dev_crt, server_ca_crt, "localhost");
         imago_identity_close(id); /* the context holds its own reference to the key */
         ssl = tls_connect(ctx, s->port, "localhost", &fd, &verify);
@@ -478,7 +541,7 @@ static void test_tls_by_ip_and_root_anchor(void **state)
         int fd;
 
         (void)state;
-        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt);
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, NULL);
         /* pin the root instead of the server CA, and check the server by address */
         ctx = client_ctx(id, dev_crt, root_crt, "127.0.0.1");
         ssl = tls_connect(ctx, s->port, NULL, &fd, &verify);
@@ -508,7 +571,7 @@ static void test_tls_with_simulator_file_key(void **state)
         cfg.key_path = file_key;
         assert_int_equal(imago_identity_open(&cfg, &id), IMAGO_OK);
         imago_identity_device_id(id, fid);
-        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt);
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, NULL);
         ctx = client_ctx(id, file_crt, server_ca_crt, "localhost");
         ssl = tls_connect(ctx, s->port, "localhost", &fd, &verify);
         assert_non_null(ssl);
@@ -530,7 +593,7 @@ static void test_server_from_another_ca_refused(void **state)
 
         (void)state;
         /* a perfectly valid server certificate for localhost, from another fleet's CA */
-        s = server_start(other_crt, other_key, other_ca_crt, root_crt);
+        s = server_start(other_crt, other_key, other_ca_crt, root_crt, NULL);
         ctx = client_ctx(id, dev_crt, server_ca_crt, "localhost");
         ssl = tls_connect(ctx, s->port, "localhost", &fd, &verify);
         assert_null(ssl);
@@ -555,7 +618,7 @@ static void test_wrong_server_name_refused(void **state)
         int fd;
 
         (void)state;
-        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt);
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, NULL);
         ctx = client_ctx(id, dev_crt, server_ca_crt, "broker.example.com");
         ssl = tls_connect(ctx, s->port, "broker.example.com", &fd, &verify);
         assert_null(ssl);
@@ -565,6 +628,46 @@ static void test_wrong_server_name_refused(void **state)
         ssl = tls_connect(ctx, s->port, NULL, &fd, &verify);
         assert_null(ssl);
         assert_int_equal(verify, X509_V_ERR_IP_ADDRESS_MISMATCH);
+        SSL_CTX_free(ctx);
+        imago_identity_close(id);
+}
+
+static void test_tls12_server_gets_aead_ecdhe_only(void **state)
+{
+        static const char *const tls12[] = {"-tls1_2", NULL};
+        static const char *const cbc[] = {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256", NULL};
+        static const char *const old[] = {"-tls1_1", "-cipher", "ALL:@SECLEVEL=0", NULL};
+        struct imago_identity *id = open_token();
+        const char *name;
+        struct server *s;
+        SSL_CTX *ctx;
+        SSL *ssl;
+        long verify;
+        int fd;
+
+        (void)state;
+        ctx = client_ctx(id, dev_crt, server_ca_crt, "localhost");
+        /* a TLS 1.2 server: mutual authentication with the token key still works, AEAD only */
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, tls12);
+        ssl = tls_connect(ctx, s->port, "localhost", &fd, &verify);
+        assert_non_null(ssl);
+        assert_int_equal(SSL_version(ssl), TLS1_2_VERSION);
+        name = SSL_get_cipher_name(ssl);
+        assert_non_null(strstr(name, "ECDHE-ECDSA-"));
+        assert_true(strstr(name, "GCM") != NULL || strstr(name, "CHACHA20") != NULL);
+        exchange(s, ssl, dev_id);
+        SSL_free(ssl);
+        close(fd);
+        server_stop(s);
+        /* a TLS 1.2 server offering only CBC: no shared cipher */
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, cbc);
+        ssl = tls_connect(ctx, s->port, "localhost", &fd, &verify);
+        assert_null(ssl);
+        server_stop(s);
+        /* a TLS 1.1 server: below the minimum */
+        s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, old);
+        ssl = tls_connect(ctx, s->port, "localhost", &fd, &verify);
+        assert_null(ssl);
         SSL_CTX_free(ctx);
         imago_identity_close(id);
 }
@@ -630,6 +733,7 @@ int main(void)
             cmocka_unit_test_teardown(test_tls_with_simulator_file_key, stop_all),
             cmocka_unit_test_teardown(test_server_from_another_ca_refused, stop_all),
             cmocka_unit_test_teardown(test_wrong_server_name_refused, stop_all),
+            cmocka_unit_test_teardown(test_tls12_server_gets_aead_ecdhe_only, stop_all),
             cmocka_unit_test_teardown(test_tls_ctx_bad_inputs, stop_all),
         };
         int r;
