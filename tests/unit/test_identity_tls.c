@@ -53,7 +53,7 @@ static char dev_id[IMAGO_DEVICE_ID_LEN + 1];
 static char pki_dir[200], other_dir[200];
 static char dev_crt[200], issuing_crt[200], root_crt[200], server_ca_crt[200];
 static char srv_crt[200], srv_key[200], other_crt[200], other_key[200], other_ca_crt[200];
-static char file_key[200], file_crt[200];
+static char file_key[200], file_crt[200], svc_crt[200];
 
 struct server {
         pid_t pid;
@@ -213,6 +213,7 @@ static int setup(void **state)
         path(other_key, env.dir, "other-server.key");
         path(file_key, env.dir, "sim.key");
         path(file_crt, env.dir, "sim.crt");
+        path(svc_crt, env.dir, "service.crt");
         if (make_pki(pki_dir, srv_crt, srv_key) != IMAGO_OK ||
             make_pki(other_dir, other_crt, other_key) != IMAGO_OK)
                 return -1;
@@ -228,7 +229,13 @@ static int setup(void **state)
                 return -1;
         req.common_name = file_id;
         req.pub = &file_pub;
-        return issue(pki_dir, IMAGO_PKI_ISSUING, &req, file_crt) == IMAGO_OK ? 0 : -1;
+        if (issue(pki_dir, IMAGO_PKI_ISSUING, &req, file_crt) != IMAGO_OK)
+                return -1;
+        /* the token key certified under a name that is not its device id */
+        req.profile = IMAGO_PKI_SERVICE;
+        req.common_name = "imago-cloud";
+        req.pub = &dev_pub;
+        return issue(pki_dir, IMAGO_PKI_SERVER_CA, &req, svc_crt) == IMAGO_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -542,8 +549,10 @@ static void test_tls_by_ip_and_root_anchor(void **state)
 
         (void)state;
         s = server_start(srv_crt, srv_key, server_ca_crt, root_crt, NULL);
-        /* pin the root instead of the server CA, and check the server by address */
-        ctx = client_ctx(id, dev_crt, root_crt, "127.0.0.1");
+        /* pin the root instead of the server CA, and check the server by address; the
+         * certificate and chain loaded into the identity beforehand */
+        assert_int_equal(imago_identity_load_cert(id, dev_crt, issuing_crt), IMAGO_OK);
+        ctx = client_ctx(id, NULL, root_crt, "127.0.0.1");
         ssl = tls_connect(ctx, s->port, NULL, &fd, &verify);
         assert_non_null(ssl);
         assert_int_equal(verify, X509_V_OK);
@@ -716,8 +725,27 @@ static void test_tls_ctx_bad_inputs(void **state)
         t.server_name = "local host";
         assert_int_equal(imago_identity_tls_ctx(id, &t, &ctx), IMAGO_EPKI_NAME);
         assert_null(ctx);
-        /* the settings of a good context */
+        /* the right key under another name (a service certificate from the server CA) */
         t.server_name = "localhost";
+        t.cert_path = svc_crt;
+        assert_int_equal(imago_identity_tls_ctx(id, &t, &ctx), IMAGO_EPKI_NAME);
+        /* no certificate given and none loaded (a fresh identity) */
+        imago_identity_close(id);
+        id = open_token();
+        t.cert_path = NULL;
+        assert_null(imago_identity_cert(id));
+        assert_int_equal(imago_identity_tls_ctx(id, &t, &ctx), IMAGO_ESTATE);
+        assert_null(ctx);
+        /* loaded once, used by later contexts; a failed load keeps it */
+        assert_int_equal(imago_identity_load_cert(id, dev_crt, issuing_crt), IMAGO_OK);
+        assert_non_null(imago_identity_cert(id));
+        assert_int_equal(imago_identity_load_cert(id, file_crt, NULL), IMAGO_EKEY_TYPE);
+        assert_int_equal(imago_identity_load_cert(id, dev_crt, empty), IMAGO_EIO);
+        assert_int_equal(imago_identity_tls_ctx(id, &t, &ctx), IMAGO_OK);
+        SSL_CTX_free(ctx);
+        ctx = NULL;
+        /* the settings of a good context */
+        t.cert_path = dev_crt;
         assert_int_equal(imago_identity_tls_ctx(id, &t, &ctx), IMAGO_OK);
         assert_int_equal(SSL_CTX_get_min_proto_version(ctx), TLS1_2_VERSION);
         assert_int_equal(SSL_CTX_get_verify_mode(ctx), SSL_VERIFY_PEER);

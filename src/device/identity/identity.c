@@ -281,6 +281,8 @@ void imago_identity_close(struct imago_identity *id)
         if (id == NULL)
                 return;
         EVP_PKEY_free(id->evp);
+        X509_free(id->cert);
+        sk_X509_pop_free(id->chain, X509_free);
         imago_privkey_free(&id->file);
         if (id->p11 != NULL)
                 imago_p11_close(id->p11);

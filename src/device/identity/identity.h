@@ -33,8 +33,11 @@
  * several), IMAGO_EP11_FAIL, IMAGO_ENOTFOUND / IMAGO_EKEY_FORMAT /
  * IMAGO_EKEY_PASSPHRASE / IMAGO_EKEY_PERM (key file), IMAGO_EKEY_TYPE (a key
  * that is not P-256, or a certificate that is not for this identity's key),
- * IMAGO_EPKI_NAME (bad organisation or server name), IMAGO_EIO (certificate
- * or CA file unreadable), IMAGO_ECRYPTO (OpenSSL refused), IMAGO_ENOMEM.
+ * IMAGO_EPKI_NAME (bad organisation or server name, or a certificate whose
+ * CN is not the device id), IMAGO_EIO (certificate
+ * or CA file unreadable), IMAGO_ETOOBIG (CSR buffer or certificate chain),
+ * IMAGO_ESTATE (TLS without a certificate), IMAGO_ECRYPTO (OpenSSL refused),
+ * IMAGO_ENOMEM.
  */
 #ifndef IMAGO_DEVICE_IDENTITY_IDENTITY_H
 #define IMAGO_DEVICE_IDENTITY_IDENTITY_H
@@ -117,9 +120,24 @@ enum imago_identity_fmt {
 int imago_identity_csr_encode(struct imago_identity *id, const char *org,
                               enum imago_identity_fmt fmt, uint8_t *buf, size_t cap, size_t *len);
 
+/*
+ * Load the identity's certificate: the first PEM certificate of cert_path
+ * (birth or operational), which must carry the identity's public key
+ * (IMAGO_EKEY_TYPE) and exactly one CN equal to the device id
+ * (IMAGO_EPKI_NAME); further certificates in cert_path, then those of
+ * chain_path (NULL for none), form the chain sent after it (at most 8 in
+ * all, IMAGO_ETOOBIG).  Replaces a certificate loaded before; on error the
+ * identity keeps the previous one.  IMAGO_EIO: unreadable or no certificate.
+ */
+int imago_identity_load_cert(struct imago_identity *id, const char *cert_path,
+                             const char *chain_path);
+
+/* The loaded certificate, borrowed (valid until the next load or close); NULL if none. */
+X509 *imago_identity_cert(const struct imago_identity *id);
+
 struct imago_identity_tls {
-        const char *cert_path;   /* PEM: the device certificate for this key (chain may follow) */
-        const char *chain_path;  /* NULL, or PEM intermediates sent after it (issuing CA) */
+        const char *cert_path;   /* NULL: the certificate already loaded; else loaded first */
+        const char *chain_path;  /* with cert_path: intermediates sent after it (issuing CA) */
         const char *ca_path;     /* PEM: the pinned trust anchors (e.g. server-ca.crt), required */
         const char *server_name; /* DNS name or IP address the server certificate must carry */
 };
@@ -130,13 +148,15 @@ struct imago_identity_tls {
  * server has it); TLS 1.3 suites AES-256-GCM, CHACHA20-POLY1305,
  * AES-128-GCM; TLS 1.2 ECDHE-ECDSA with AEAD only; groups X25519, P-256;
  * ECDSA/Ed25519 signatures only; no renegotiation, no compression; the
- * certificate at t->cert_path (whose key must be the identity's) and the
- * identity's key; peer verification required against t->ca_path only (no
- * system trust store; a pinned intermediate such as server-ca.crt is a
- * valid anchor), purpose TLS server, strict X.509, and the server
- * certificate must match t->server_name (SAN IP if it parses as an address,
- * else SAN DNS without partial wildcards).  Callers still set SNI per
- * connection (libmosquitto does).
+ * identity's certificate and chain (t->cert_path loaded as by
+ * imago_identity_load_cert, or the one loaded before; neither gives
+ * IMAGO_ESTATE) and the identity's key; peer verification required against
+ * t->ca_path only (no system trust store; a pinned intermediate such as
+ * server-ca.crt is a valid anchor), purpose TLS server, strict X.509, and
+ * the server certificate must match t->server_name (SAN IP if it parses as
+ * an address, else SAN DNS without partial wildcards; other characters than
+ * letters, digits, '.', '-', ':' give IMAGO_EPKI_NAME).  Callers still set
+ * SNI per connection (libmosquitto does).
  */
 int imago_identity_tls_ctx(struct imago_identity *id, const struct imago_identity_tls *t,
                            SSL_CTX **out);

@@ -15,8 +15,14 @@ struct imago_identity {
         struct imago_p11_key key;  /* PKCS#11: the key's handles */
         struct imago_privkey file; /* file: the key */
         EVP_PKEY *evp;             /* owned reference (engine key, or the file key's) */
+        X509 *cert;                /* NULL until imago_identity_load_cert() */
+        STACK_OF(X509) * chain;    /* certificates sent after cert (may be empty) */
         struct imago_pubkey pub;
         char device_id[IMAGO_DEVICE_ID_LEN + 1];
 };
+
+/* The certificate carries the identity's key (IMAGO_EKEY_TYPE) and CN = device id
+ * (IMAGO_EPKI_NAME). */
+int imago_identity_cert_check(const struct imago_identity *id, X509 *cert);
 
 #endif

@@ -24,72 +24,6 @@
 #define TLS_SIGALGS "ECDSA+SHA256:ECDSA+SHA384:ed25519"
 #define NAME_MAX_   253
 
-/* The certificate file's first certificate, if its key is the identity's. */
-static int cert_load(const struct imago_identity *id, const char *path, X509 **out)
-{
-        BIO *bio = NULL;
-        X509 *cert = NULL;
-        uint8_t *der = NULL;
-        int n, r;
-
-        bio = BIO_new_file(path, "r");
-        if (bio == NULL) {
-                r = IMAGO_EIO;
-                IMAGO_ERR_R(r, "cannot read %s", path);
-                goto out;
-        }
-        cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-        if (cert == NULL) {
-                r = IMAGO_EIO;
-                IMAGO_ERR_R(r, "no PEM certificate in %s", path);
-                goto out;
-        }
-        n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
-        if (n <= 0 || (size_t)n != id->pub.spki_len || memcmp(der, id->pub.spki, (size_t)n) != 0) {
-                r = IMAGO_EKEY_TYPE;
-                IMAGO_ERR_R(r, "%s is not a certificate for device %s", path, id->device_id);
-                goto out;
-        }
-        *out = cert;
-        cert = NULL;
-        r = IMAGO_OK;
-out:
-        OPENSSL_free(der);
-        X509_free(cert);
-        BIO_free(bio);
-        return r;
-}
-
-/* Every certificate of a PEM file (at least one) appended to ctx's chain. */
-static int chain_load(SSL_CTX *ctx, const char *path)
-{
-        BIO *bio;
-        X509 *c;
-        int n = 0, r = IMAGO_OK;
-
-        bio = BIO_new_file(path, "r");
-        if (bio == NULL) {
-                IMAGO_ERR_R(IMAGO_EIO, "cannot read %s", path);
-                return IMAGO_EIO;
-        }
-        while ((c = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-                if (SSL_CTX_add0_chain_cert(ctx, c) != 1) {
-                        X509_free(c);
-                        r = IMAGO_ECRYPTO;
-                        goto out;
-                }
-                n++;
-        }
-        if (n == 0) {
-                r = IMAGO_EIO;
-                IMAGO_ERR_R(r, "no PEM certificate in %s", path);
-        }
-out:
-        ERR_clear_error(); /* the end of the file leaves a "no start line" error */
-        BIO_free(bio);
-        return r;
-}
-
 /* Pinned anchors from path only: at least one certificate. */
 static int anchors_load(SSL_CTX *ctx, const char *path)
 {
@@ -138,13 +72,20 @@ int imago_identity_tls_ctx(struct imago_identity *id, const struct imago_identit
 {
         SSL_CTX *ctx = NULL;
         X509_VERIFY_PARAM *vp;
-        X509 *cert = NULL;
-        int r;
+        int i, r;
 
-        if (id == NULL || t == NULL || out == NULL || t->cert_path == NULL || t->ca_path == NULL ||
-            t->server_name == NULL)
+        if (id == NULL || t == NULL || out == NULL || t->ca_path == NULL || t->server_name == NULL)
                 return IMAGO_EINVAL;
         *out = NULL;
+        if (t->cert_path != NULL) {
+                r = imago_identity_load_cert(id, t->cert_path, t->chain_path);
+                if (r != IMAGO_OK)
+                        goto out;
+        } else if (id->cert == NULL) {
+                r = IMAGO_ESTATE;
+                IMAGO_ERR_R(r, "no certificate loaded for device %s", id->device_id);
+                goto out;
+        }
         ctx = SSL_CTX_new(TLS_client_method());
         if (ctx == NULL) {
                 r = IMAGO_ENOMEM;
@@ -162,21 +103,15 @@ int imago_identity_tls_ctx(struct imago_identity *id, const struct imago_identit
         if (SSL_CTX_get_security_level(ctx) < 2)
                 SSL_CTX_set_security_level(ctx, 2);
 
-        /* our certificate and key */
-        r = cert_load(id, t->cert_path, &cert);
-        if (r != IMAGO_OK)
-                goto out;
-        r = IMAGO_ECRYPTO;
-        if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, id->evp) != 1 ||
-            SSL_CTX_check_private_key(ctx) != 1) {
+        /* our certificate, its chain and the key */
+        if (SSL_CTX_use_certificate(ctx, id->cert) != 1 ||
+            SSL_CTX_use_PrivateKey(ctx, id->evp) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
                 IMAGO_ERR("OpenSSL refused the certificate or the identity key");
                 goto out;
         }
-        if (t->chain_path != NULL) {
-                r = chain_load(ctx, t->chain_path);
-                if (r != IMAGO_OK)
+        for (i = 0; i < sk_X509_num(id->chain); i++)
+                if (SSL_CTX_add1_chain_cert(ctx, sk_X509_value(id->chain, i)) != 1)
                         goto out;
-        }
 
         /* the server: pinned anchors only, its name, TLS server purpose */
         r = anchors_load(ctx, t->ca_path);
@@ -198,7 +133,6 @@ int imago_identity_tls_ctx(struct imago_identity *id, const struct imago_identit
         ctx = NULL;
         r = IMAGO_OK;
 out:
-        X509_free(cert);
         SSL_CTX_free(ctx);
         return r;
 }
