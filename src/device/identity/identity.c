@@ -193,21 +193,28 @@ static int open_file(struct imago_identity *id, const struct imago_identity_conf
         EVP_PKEY *evp;
         int r;
 
-        if (cfg->key_path == NULL)
-                return IMAGO_EINVAL;
+        if (cfg->key_path == NULL) {
+                r = IMAGO_EINVAL;
+                goto out;
+        }
         r = imago_privkey_load(cfg->key_path, cfg->key_passphrase, &id->file);
         if (r != IMAGO_OK)
-                return r;
-        if (id->file.type != IMAGO_KEY_P256)
-                return IMAGO_EKEY_TYPE;
+                goto out;
+        if (id->file.type != IMAGO_KEY_P256) {
+                r = IMAGO_EKEY_TYPE;
+                goto out;
+        }
         r = imago_privkey_public(&id->file, &id->pub);
         if (r != IMAGO_OK)
-                return r;
+                goto out;
         evp = imago_privkey_evp(&id->file);
-        if (evp == NULL || EVP_PKEY_up_ref(evp) != 1)
-                return IMAGO_ECRYPTO;
+        if (evp == NULL || EVP_PKEY_up_ref(evp) != 1) {
+                r = IMAGO_ECRYPTO;
+                goto out;
+        }
         id->evp = evp;
-        return IMAGO_OK;
+out:
+        return r; /* on error, imago_identity_close() frees what was loaded */
 }
 
 /* The EVP_PKEY's public key must be the identity's (a wrong engine object would be caught here). */

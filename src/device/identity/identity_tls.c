@@ -18,25 +18,31 @@
 
 #define TLS13_SUITES "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
 #define TLS12_CIPHERS                                                                              \
-        "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-"      \
-        "SHA256"
+        "ECDHE-ECDSA-AES256-GCM-SHA384:"                                                           \
+        "ECDHE-ECDSA-CHACHA20-POLY1305:"                                                           \
+        "ECDHE-ECDSA-AES128-GCM-SHA256"
 #define TLS_GROUPS  "X25519:P-256"
 #define TLS_SIGALGS "ECDSA+SHA256:ECDSA+SHA384:ed25519"
 #define NAME_MAX_   253
 
-/* Pinned anchors from path only: at least one certificate. */
+/* Pinned anchors from path only: at least one certificate (CRLs do not count). */
 static int anchors_load(SSL_CTX *ctx, const char *path)
 {
-        X509_STORE *st;
         STACK_OF(X509_OBJECT) * objs;
+        X509_STORE *st;
+        int i, n = 0;
 
         if (SSL_CTX_load_verify_file(ctx, path) != 1) {
+                ERR_clear_error();
                 IMAGO_ERR_R(IMAGO_EIO, "cannot load the pinned CA file %s", path);
                 return IMAGO_EIO;
         }
         st = SSL_CTX_get_cert_store(ctx);
         objs = st != NULL ? X509_STORE_get0_objects(st) : NULL;
-        if (objs == NULL || sk_X509_OBJECT_num(objs) == 0) {
+        for (i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++)
+                if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) == X509_LU_X509)
+                        n++;
+        if (n == 0) {
                 IMAGO_ERR_R(IMAGO_EIO, "no CA certificate in %s", path);
                 return IMAGO_EIO;
         }
