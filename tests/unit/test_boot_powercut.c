@@ -152,12 +152,21 @@ static void check_after(struct fixture *f, enum path p, const struct imago_boot_
         assert_int_equal(f->sb.sim.violations, 0);
 }
 
-/* A test swap whose copy_done was torn: reverted on the reboot (see run_every_cut). */
+/*
+ * A test swap whose copy_done was torn counts as having had its trial boot, so the
+ * reboot reverts it (see run_every_cut).  With several cuts, that revert may itself have
+ * finished in an earlier, interrupted boot: the last boot then has nothing to swap and
+ * runs the old, confirmed image.
+ */
 static int early_revert(struct fixture *f, enum path p, const struct imago_boot_status *st)
 {
-        if (p != PATH_TEST || st->swap != IMAGO_BOOT_SWAP_REVERT)
+        if (p != PATH_TEST)
+                return 0;
+        if (st->swap != IMAGO_BOOT_SWAP_REVERT &&
+            !(st->swap == IMAGO_BOOT_SWAP_NONE && st->version.major == 1))
                 return 0;
         assert_int_equal(st->version.major, 1);
+        assert_int_equal(st->confirmed, 1);
         assert_true(tb_has(&f->sb.cfg.primary, &f->a));
         assert_true(tb_has(&f->sb.cfg.secondary, &f->b));
         assert_int_equal(f->sb.sim.violations, 0);
