@@ -87,7 +87,7 @@ int imago_factory_provision(const struct imago_factory_opts *o, struct imago_man
         if ((r = imago_p11_open(o->module, o->token_uri, o->pin, &tok)) != IMAGO_OK)
                 return r;
         /* A device is provisioned once: an existing identity means a reused token. */
-        r = imago_p11_ec_find(tok, IMAGO_IDENTITY_KEY_LABEL, NULL, 0, &key);
+        r = imago_p11_ec_find(tok, IMAGO_IDENTITY_LABEL, NULL, 0, &key);
         if (r == IMAGO_OK) {
                 r = IMAGO_EEXIST;
                 goto out;
@@ -95,8 +95,8 @@ int imago_factory_provision(const struct imago_factory_opts *o, struct imago_man
         if (r != IMAGO_EP11_KEY)
                 goto out;
         if ((r = imago_p11_random(tok, key_id, sizeof(key_id))) != IMAGO_OK ||
-            (r = imago_p11_ec_generate(tok, IMAGO_IDENTITY_KEY_LABEL, key_id, sizeof(key_id),
-                                       &key)) != IMAGO_OK)
+            (r = imago_p11_ec_generate(tok, IMAGO_IDENTITY_LABEL, key_id, sizeof(key_id), &key)) !=
+                IMAGO_OK)
                 goto out;
         created = 1;
         if ((r = imago_p11_ec_pubkey(tok, &key, &pub)) != IMAGO_OK ||
@@ -106,8 +106,8 @@ int imago_factory_provision(const struct imago_factory_opts *o, struct imago_man
 out:
         if (r != IMAGO_OK && created) {
                 /* Leave the token as it came: no half-provisioned identity. */
-                imago_p11_destroy(tok, IMAGO_P11_TYPE_PRIVATE, IMAGO_IDENTITY_KEY_LABEL);
-                imago_p11_destroy(tok, IMAGO_P11_TYPE_PUBLIC, IMAGO_IDENTITY_KEY_LABEL);
+                imago_p11_destroy(tok, IMAGO_P11_TYPE_PRIVATE, IMAGO_IDENTITY_LABEL);
+                imago_p11_destroy(tok, IMAGO_P11_TYPE_PUBLIC, IMAGO_IDENTITY_LABEL);
         }
         if (r != IMAGO_OK)
                 imago_factory_result_wipe(res);

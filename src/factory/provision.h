@@ -3,7 +3,7 @@
  *
  * For each device on the line: open its token (secure element), generate
  * the identity key inside it (P-256, non-extractable, label
- * IMAGO_IDENTITY_KEY_LABEL), derive the device id from the public key,
+ * IMAGO_IDENTITY_LABEL from device/identity/identity.h), derive the device id from the public key,
  * issue its birth certificate from the factory CA, draw a setup code, create
  * the device's secret store holding the birth certificate, the device id and
  * only a hash of the setup code, and add the device to the batch manifest.
@@ -22,12 +22,12 @@
 #ifndef IMAGO_FACTORY_PROVISION_H
 #define IMAGO_FACTORY_PROVISION_H
 
+#include "device/identity/identity.h"
 #include "factory/manifest.h"
 #include "factory/setup_code.h"
 #include "pki/pki.h"
 
-#define IMAGO_IDENTITY_KEY_LABEL "imago-identity"
-#define IMAGO_QR_MAX             200
+#define IMAGO_QR_MAX 200
 
 /* Store record names written at the factory. */
 #define IMAGO_REC_BIRTH_CERT      "birth-cert"

@@ -22,7 +22,6 @@
 #include "crypto/keys.h"
 #include "crypto/p11/p11.h"
 #include "device/identity/identity.h"
-#include "factory/provision.h" /* IMAGO_IDENTITY_KEY_LABEL (macro only) */
 #include "pki/pki.h"
 
 #include "test_p11_util.h"
@@ -154,12 +153,6 @@ static void check_csr(X509_REQ *req, const struct imago_pubkey *pub, const char 
         } else {
                 assert_int_equal(X509_NAME_entry_count(subj), 1);
         }
-}
-
-static void test_label_is_the_factory_label(void **state)
-{
-        (void)state;
-        assert_string_equal(IMAGO_IDENTITY_LABEL, IMAGO_IDENTITY_KEY_LABEL);
 }
 
 static void test_token_csr_verifies_and_carries_token_key(void **state)
@@ -419,7 +412,6 @@ static void test_csr_org_checked(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_label_is_the_factory_label),
             cmocka_unit_test(test_token_csr_verifies_and_carries_token_key),
             cmocka_unit_test(test_key_selected_by_uri_object_or_id),
             cmocka_unit_test(test_file_key_csr),

@@ -51,7 +51,7 @@
 #include "crypto/crypto.h"
 #include "pki/pki.h"
 
-/* Label of the identity key in the token; equals IMAGO_IDENTITY_KEY_LABEL (factory/provision.h). */
+/* Label of the identity key in the token (the factory generates it under this label). */
 #define IMAGO_IDENTITY_LABEL "imago-identity"
 
 /* Logged when production mode refuses a file key. */
