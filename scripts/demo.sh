@@ -85,6 +85,14 @@ expect_fail "hash mismatch" "$IMAGO" image verify --key boot.key.pub app-tampere
 boot 1.1.0
 record "image signed by another key refused" "ok"
 record "tampered image refused (hash mismatch)" "ok"
+echo "  An attacker with raw flash access bypasses the tools and writes the forged image"
+echo "  over the primary slot of a copy of the device's flash:"
+cp flash.bin flash-attacked.bin
+run "$BOOT" flash write-primary flash-attacked.bin app-forged.img --no-verify
+rc=0
+"$BOOT" run flash-attacked.bin 2>&1 | sed 's/^/  | /' || rc=${PIPESTATUS[0]}
+[ "$rc" = 3 ] || { echo "demo: expected recovery (exit 3), got $rc" >&2; exit 1; }
+record "forged image written to flash: bootloader stays in recovery" "ok"
 
 say "8. Fleet PKI: offline root CA with factory, issuing and server CAs (keys encrypted)"
 printf 'demo root passphrase\n' >root.pass

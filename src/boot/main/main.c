@@ -38,16 +38,27 @@ int ib_open(struct imago_flashfile *ff, const char *path, int writable)
         return IB_OK;
 }
 
+/* -h or --help anywhere before "--" (after it, arguments belong to the payload). */
+static int wants_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+                    (i == 1 && strcmp(argv[i], "help") == 0))
+                        return 1;
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (wants_help(argc, argv)) {
+                usage(stdout);
+                return IB_OK;
+        }
         if (argc >= 2 && strcmp(argv[1], "flash") == 0)
                 return ib_cmd_flash(argc - 2, argv + 2);
         if (argc >= 2 && strcmp(argv[1], "run") == 0)
                 return ib_cmd_run(argc - 2, argv + 2);
-        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
-                usage(stdout);
-                return IB_OK;
-        }
         usage(stderr);
         return IB_USAGE;
 }
