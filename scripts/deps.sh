@@ -10,6 +10,8 @@ pkgs=(
   libssl-dev openssl
   libcmocka-dev libjansson-dev
   softhsm2 opensc libengine-pkcs11-openssl p11-kit libp11-kit-dev
+  mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
+  libevent-dev libsqlite3-dev sqlite3 curl procps psmisc
   python3 python3-cryptography
   jq xxd
 )

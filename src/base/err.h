@@ -90,6 +90,16 @@
         X(IMAGO_EMANIFEST_SIG, -802, "manifest: signature does not verify")                        \
         X(IMAGO_EMANIFEST_DEVICE, -803, "manifest: device certificate not valid for its entry")    \
         X(IMAGO_EMANIFEST_DUP, -804, "manifest: duplicate device")                                 \
+        /* device channel protocol (-900...) and registry (-1000...) */                            \
+        X(IMAGO_EPROTO_FIELD, -900, "protocol: missing, unknown or invalid field")                 \
+        X(IMAGO_EPROTO_VERSION, -901, "protocol: unsupported message version")                     \
+        X(IMAGO_EPROTO_STATE, -902, "protocol: message not expected in this state")                \
+        X(IMAGO_EREG_STATE, -1000, "registry: device is not in a state that allows this")          \
+        X(IMAGO_EREG_UNKNOWN, -1001, "registry: unknown device")                                   \
+        X(IMAGO_EREG_SCHEMA, -1002, "registry: database schema is newer than this program")        \
+        X(IMAGO_EREG_DB, -1003, "registry: database error")                                        \
+        X(IMAGO_EREG_KEY, -1004, "registry: key does not match the enrolled device")               \
+        X(IMAGO_EREG_BUSY, -1005, "registry: database busy")                                       \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
