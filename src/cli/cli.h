@@ -35,6 +35,7 @@ int imago_cli_image_verify(int argc, char **argv);
 int imago_cli_image_inspect(int argc, char **argv);
 int imago_cli_ca(int argc, char **argv);
 int imago_cli_ca_init(int argc, char **argv);
+int imago_cli_ca_issue(int argc, char **argv);
 int imago_cli_factory(int argc, char **argv);
 int imago_cli_factory_provision(int argc, char **argv);
 int imago_cli_factory_check(int argc, char **argv);
