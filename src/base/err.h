@@ -100,6 +100,11 @@
         X(IMAGO_EREG_DB, -1003, "registry: database error")                                        \
         X(IMAGO_EREG_KEY, -1004, "registry: key does not match the enrolled device")               \
         X(IMAGO_EREG_BUSY, -1005, "registry: database busy")                                       \
+        /* imago-cloud config file (-1100...) */                                                   \
+        X(IMAGO_ECONF_SYNTAX, -1100, "config: line is not key = value")                            \
+        X(IMAGO_ECONF_KEY, -1101, "config: unknown key")                                           \
+        X(IMAGO_ECONF_VALUE, -1102, "config: invalid value")                                       \
+        X(IMAGO_ECONF_DUP, -1103, "config: key given twice")                                       \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
