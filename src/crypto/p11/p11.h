@@ -102,6 +102,14 @@ struct imago_p11_uri {
 int imago_p11_uri_parse(struct imago_p11_uri *u, const char *s, size_t len);
 void imago_p11_uri_wipe(struct imago_p11_uri *u);
 
+/*
+ * The PIN for a URI: pin if not NULL, else the URI's pin-value, else the
+ * first line of its pin-source file ("file:" prefix optional).  out is
+ * wiped by the caller after use.  IMAGO_EP11_PIN if none, empty or too long.
+ */
+int imago_p11_uri_pin(const struct imago_p11_uri *u, const char *pin,
+                      char out[IMAGO_P11_PIN_MAX + 1]);
+
 struct imago_p11;
 
 /*

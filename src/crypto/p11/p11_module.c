@@ -223,49 +223,6 @@ out:
         return r;
 }
 
-/* The PIN: argument, else pin-value, else the first line of pin-source. */
-static int get_pin(const struct imago_p11_uri *u, const char *pin, char out[IMAGO_P11_PIN_MAX + 1])
-{
-        const char *path = u->pin_source;
-        uint8_t *data = NULL;
-        size_t len = 0, n;
-        int r;
-
-        if (pin != NULL || (u->has & IMAGO_P11_URI_PIN_VALUE)) {
-                const char *src = pin != NULL ? pin : u->pin_value;
-
-                n = strlen(src);
-                if (n == 0 || n > IMAGO_P11_PIN_MAX)
-                        return IMAGO_EP11_PIN;
-                memcpy(out, src, n + 1);
-                return IMAGO_OK;
-        }
-        if ((u->has & IMAGO_P11_URI_PIN_SOURCE) == 0)
-                return IMAGO_EP11_PIN;
-        if (strncmp(path, "file:", 5) == 0)
-                path += 5;
-        r = imago_file_read(path, IMAGO_P11_PIN_MAX + 2, &data, &len);
-        if (r != IMAGO_OK)
-                goto out;
-        n = len;
-        if (n > 0 && data[n - 1] == '\n')
-                n--;
-        if (n > 0 && data[n - 1] == '\r')
-                n--;
-        if (n == 0 || n > IMAGO_P11_PIN_MAX || memchr(data, 0, n) != NULL ||
-            memchr(data, '\n', n) != NULL) {
-                r = IMAGO_EP11_PIN;
-                goto out;
-        }
-        memcpy(out, data, n);
-        out[n] = 0;
-        r = IMAGO_OK;
-out:
-        if (data != NULL)
-                imago_file_free(data, len);
-        return r;
-}
-
 static int pin_hash(const uint8_t salt[16], const char *pin, uint8_t out[IMAGO_SHA256_LEN])
 {
         struct imago_sha256 h;
@@ -381,7 +338,7 @@ int imago_p11_open(const char *module, const char *uri, const char *pin, struct 
                 r = IMAGO_EP11_PIN_LOCKED;
                 goto out;
         }
-        r = get_pin(&u, pin, pinbuf);
+        r = imago_p11_uri_pin(&u, pin, pinbuf);
         if (r != IMAGO_OK)
                 goto out;
         rv = p->f->C_Login(p->session, CKU_USER, (CK_UTF8CHAR_PTR)pinbuf, strlen(pinbuf));

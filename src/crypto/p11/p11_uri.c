@@ -2,6 +2,7 @@
 #include "p11.h"
 
 #include "base/err.h"
+#include "base/file.h"
 #include "base/wipe.h"
 
 #include <string.h>
@@ -246,4 +247,48 @@ void imago_p11_uri_wipe(struct imago_p11_uri *u)
 {
         if (u != NULL)
                 imago_wipe(u, sizeof(*u));
+}
+
+/* See p11.h. */
+int imago_p11_uri_pin(const struct imago_p11_uri *u, const char *pin,
+                      char out[IMAGO_P11_PIN_MAX + 1])
+{
+        const char *path = u->pin_source;
+        uint8_t *data = NULL;
+        size_t len = 0, n;
+        int r;
+
+        if (pin != NULL || (u->has & IMAGO_P11_URI_PIN_VALUE)) {
+                const char *src = pin != NULL ? pin : u->pin_value;
+
+                n = strlen(src);
+                if (n == 0 || n > IMAGO_P11_PIN_MAX)
+                        return IMAGO_EP11_PIN;
+                memcpy(out, src, n + 1);
+                return IMAGO_OK;
+        }
+        if ((u->has & IMAGO_P11_URI_PIN_SOURCE) == 0)
+                return IMAGO_EP11_PIN;
+        if (strncmp(path, "file:", 5) == 0)
+                path += 5;
+        r = imago_file_read(path, IMAGO_P11_PIN_MAX + 2, &data, &len);
+        if (r != IMAGO_OK)
+                goto out;
+        n = len;
+        if (n > 0 && data[n - 1] == '\n')
+                n--;
+        if (n > 0 && data[n - 1] == '\r')
+                n--;
+        if (n == 0 || n > IMAGO_P11_PIN_MAX || memchr(data, 0, n) != NULL ||
+            memchr(data, '\n', n) != NULL) {
+                r = IMAGO_EP11_PIN;
+                goto out;
+        }
+        memcpy(out, data, n);
+        out[n] = 0;
+        r = IMAGO_OK;
+out:
+        if (data != NULL)
+                imago_file_free(data, len);
+        return r;
 }

@@ -20,49 +20,6 @@
 /* Room for a key URI: every attribute percent-encoded (x3) plus names. */
 #define KEY_URI_MAX (IMAGO_P11_URI_MAX + 3 * IMAGO_P11_ID_MAX)
 
-/* The PIN: cfg's, else the URI's pin-value, else the first line of its pin-source. */
-static int pin_get(const struct imago_p11_uri *u, const char *pin, char out[IMAGO_P11_PIN_MAX + 1])
-{
-        const char *path = u->pin_source;
-        const char *src;
-        uint8_t *data = NULL;
-        size_t len = 0, n;
-        int r;
-
-        if (pin != NULL || (u->has & IMAGO_P11_URI_PIN_VALUE)) {
-                src = pin != NULL ? pin : u->pin_value;
-                n = strlen(src);
-                if (n == 0 || n > IMAGO_P11_PIN_MAX)
-                        return IMAGO_EP11_PIN;
-                memcpy(out, src, n + 1);
-                return IMAGO_OK;
-        }
-        if ((u->has & IMAGO_P11_URI_PIN_SOURCE) == 0)
-                return IMAGO_EP11_PIN;
-        if (strncmp(path, "file:", 5) == 0)
-                path += 5;
-        r = imago_file_read(path, IMAGO_P11_PIN_MAX + 2, &data, &len);
-        if (r != IMAGO_OK)
-                goto out;
-        n = len;
-        if (n > 0 && data[n - 1] == '\n')
-                n--;
-        if (n > 0 && data[n - 1] == '\r')
-                n--;
-        if (n == 0 || n > IMAGO_P11_PIN_MAX || memchr(data, 0, n) != NULL ||
-            memchr(data, '\n', n) != NULL) {
-                r = IMAGO_EP11_PIN;
-                goto out;
-        }
-        memcpy(out, data, n);
-        out[n] = 0;
-        r = IMAGO_OK;
-out:
-        if (data != NULL)
-                imago_file_free(data, len);
-        return r;
-}
-
 /* Append "<sep><name>=<value percent-encoded>" to buf; IMAGO_ETOOBIG if it does not fit. */
 static int uri_add(char *buf, size_t cap, size_t *pos, const char *name, const uint8_t *v, size_t n)
 {
@@ -159,7 +116,7 @@ static int open_p11(struct imago_identity *id, const struct imago_identity_confi
                 r = IMAGO_EINVAL;
                 goto out;
         }
-        r = pin_get(&u, cfg->pin, pin);
+        r = imago_p11_uri_pin(&u, cfg->pin, pin);
         if (r != IMAGO_OK)
                 goto out;
         r = imago_p11_open(module, cfg->token_uri, pin, &id->p11);
