@@ -1,5 +1,6 @@
 /* OpenSSL 3 backend of crypto.h; see the header. */
 #include "crypto.h"
+#include "keys_openssl.h"
 
 #include "base/err.h"
 
@@ -76,23 +77,6 @@ int imago_sha256(const void *data, size_t len, uint8_t out[IMAGO_SHA256_LEN])
         return imago_sha256_final(&h, out);
 }
 
-/* Key type of an OpenSSL key, IMAGO_KEY_NONE when it is neither Ed25519 nor P-256. */
-static enum imago_key_type key_type_of(EVP_PKEY *pk)
-{
-        char group[32];
-        size_t glen = 0;
-
-        if (EVP_PKEY_is_a(pk, "ED25519"))
-                return IMAGO_KEY_ED25519;
-        if (!EVP_PKEY_is_a(pk, "EC"))
-                return IMAGO_KEY_NONE;
-        if (EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof(group), &glen) != 1)
-                return IMAGO_KEY_NONE;
-        if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-                return IMAGO_KEY_P256;
-        return IMAGO_KEY_NONE;
-}
-
 int imago_pubkey_from_spki(struct imago_pubkey *k, const uint8_t *der, size_t len)
 {
         const unsigned char *p = der;
@@ -109,7 +93,7 @@ int imago_pubkey_from_spki(struct imago_pubkey *k, const uint8_t *der, size_t le
                 r = IMAGO_EKEY_FORMAT; /* not a key, or trailing bytes */
                 goto out;
         }
-        type = key_type_of(pk);
+        type = imago_evp_key_type(pk);
         if (type == IMAGO_KEY_NONE) {
                 r = IMAGO_EKEY_FORMAT;
                 goto out;
@@ -157,7 +141,7 @@ int imago_sig_verify_digest(const struct imago_pubkey *k, const uint8_t digest[I
                 r = IMAGO_EKEY_FORMAT;
                 goto out;
         }
-        if (key_type_of(pk) != k->type) {
+        if (imago_evp_key_type(pk) != k->type) {
                 r = IMAGO_EKEY_TYPE;
                 goto out;
         }

@@ -7,6 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "keys.h"
+#include "keys_openssl.h"
 
 #include "base/err.h"
 #include "base/file.h"
@@ -38,22 +39,6 @@
 #define SCRYPT_N 16384
 #define SCRYPT_R 8
 #define SCRYPT_P 1
-
-static enum imago_key_type pkey_type(EVP_PKEY *pk)
-{
-        char group[32];
-        size_t glen = 0;
-
-        if (EVP_PKEY_is_a(pk, "ED25519"))
-                return IMAGO_KEY_ED25519;
-        if (!EVP_PKEY_is_a(pk, "EC"))
-                return IMAGO_KEY_NONE;
-        if (EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof(group), &glen) != 1)
-                return IMAGO_KEY_NONE;
-        if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0)
-                return IMAGO_KEY_P256;
-        return IMAGO_KEY_NONE;
-}
 
 int imago_key_type_from_name(const char *name, enum imago_key_type *type)
 {
@@ -271,7 +256,7 @@ static int parse_private(const uint8_t *data, size_t len, const char *passphrase
                 r = pc.asked ? IMAGO_EKEY_PASSPHRASE : IMAGO_EKEY_FORMAT;
                 goto out;
         }
-        if (pkey_type(pk) == IMAGO_KEY_NONE) {
+        if (imago_evp_key_type(pk) == IMAGO_KEY_NONE) {
                 r = IMAGO_EKEY_FORMAT;
                 goto out;
         }
@@ -307,7 +292,7 @@ int imago_privkey_load(const char *path, const char *passphrase, struct imago_pr
                 goto out;
         if ((r = parse_private(data, len, passphrase, &pk)) != IMAGO_OK)
                 goto out;
-        key->type = pkey_type(pk);
+        key->type = imago_evp_key_type(pk);
         key->impl = pk;
         r = IMAGO_OK;
 out:
@@ -365,7 +350,7 @@ int imago_pubkey_load(const char *path, struct imago_pubkey *pub)
                 r = r == IMAGO_EKEY_PASSPHRASE ? IMAGO_EKEY_PASSPHRASE : IMAGO_EKEY_FORMAT;
                 goto out;
         }
-        priv.type = pkey_type(pk);
+        priv.type = imago_evp_key_type(pk);
         priv.impl = pk;
         pk = NULL;
         r = imago_privkey_public(&priv, pub);

@@ -13,4 +13,7 @@
 
 EVP_PKEY *imago_privkey_evp(const struct imago_privkey *key);
 
+/* Key type of an OpenSSL key; IMAGO_KEY_NONE unless Ed25519 or P-256. */
+enum imago_key_type imago_evp_key_type(EVP_PKEY *pk);
+
 #endif
