@@ -67,17 +67,18 @@ void imago_file_free(uint8_t *data, size_t len)
         free(data);
 }
 
-int imago_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Write data to a fresh temporary file next to path (mode applied at creation), fsync, close. */
+static int write_temp(const char *path, const void *data, size_t len, mode_t mode, char *tmp,
+                      size_t tmp_size)
 {
-        char tmp[4096];
         const uint8_t *p = data;
         size_t done = 0;
         int fd, n, r = IMAGO_EIO;
 
-        n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-        if (n < 0 || (size_t)n >= sizeof(tmp))
+        n = snprintf(tmp, tmp_size, "%s.tmp.%ld", path, (long)getpid());
+        if (n < 0 || (size_t)n >= tmp_size)
                 return IMAGO_EINVAL;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return IMAGO_EIO;
         if (fchmod(fd, mode) != 0)
@@ -93,18 +94,43 @@ int imago_file_write_atomic(const char *path, const void *data, size_t len, mode
         }
         if (fsync(fd) != 0)
                 goto out;
-        if (close(fd) != 0) {
-                fd = -1;
-                goto out;
-        }
+        n = close(fd);
         fd = -1;
-        if (rename(tmp, path) != 0)
-                goto out;
-        r = IMAGO_OK;
+        if (n == 0)
+                r = IMAGO_OK;
 out:
         if (fd >= 0)
                 close(fd);
         if (r != IMAGO_OK)
                 unlink(tmp);
+        return r;
+}
+
+int imago_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+        char tmp[4096];
+        int r = write_temp(path, data, len, mode, tmp, sizeof(tmp));
+
+        if (r != IMAGO_OK)
+                return r;
+        if (rename(tmp, path) != 0) {
+                unlink(tmp);
+                return IMAGO_EIO;
+        }
+        return IMAGO_OK;
+}
+
+int imago_file_write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+        char tmp[4096];
+        int r;
+
+        if (access(path, F_OK) == 0)
+                return IMAGO_EEXIST;
+        if ((r = write_temp(path, data, len, mode, tmp, sizeof(tmp))) != IMAGO_OK)
+                return r;
+        if (link(tmp, path) != 0)
+                r = errno == EEXIST ? IMAGO_EEXIST : IMAGO_EIO;
+        unlink(tmp);
         return r;
 }

@@ -25,4 +25,11 @@ void imago_file_free(uint8_t *data, size_t len);
 
 int imago_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * Like imago_file_write_atomic(), but never replaces a file: the complete
+ * temporary file is link()ed to path, which fails with IMAGO_EEXIST if path
+ * exists (also when it appears concurrently).  For keys and certificates.
+ */
+int imago_file_write_new(const char *path, const void *data, size_t len, mode_t mode);
+
 #endif

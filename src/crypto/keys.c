@@ -98,57 +98,6 @@ void imago_privkey_free(struct imago_privkey *key)
         key->type = IMAGO_KEY_NONE;
 }
 
-/*
- * Create path with mode, atomically and without ever replacing an existing
- * file: write a temporary file (O_EXCL, mode applied at creation), fsync,
- * then link() it to path, which fails if path exists.
- */
-static int write_new_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-        char tmp[PATH_MAX];
-        const uint8_t *p = data;
-        size_t done = 0;
-        int fd, n, r = IMAGO_EIO, created = 0;
-
-        n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-        if (n < 0 || (size_t)n >= sizeof(tmp))
-                return IMAGO_EINVAL;
-        if (access(path, F_OK) == 0)
-                return IMAGO_EEXIST;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0)
-                return IMAGO_EIO;
-        created = 1;
-        if (fchmod(fd, mode) != 0)
-                goto out;
-        while (done < len) {
-                ssize_t w = write(fd, p + done, len - done);
-
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        goto out;
-                done += (size_t)w;
-        }
-        if (fsync(fd) != 0)
-                goto out;
-        n = close(fd);
-        fd = -1;
-        if (n != 0)
-                goto out;
-        if (link(tmp, path) != 0) {
-                r = errno == EEXIST ? IMAGO_EEXIST : IMAGO_EIO;
-                goto out;
-        }
-        r = IMAGO_OK;
-out:
-        if (fd >= 0)
-                close(fd);
-        if (created)
-                unlink(tmp);
-        return r;
-}
-
 /* Contents of a memory BIO written to a new file; the BIO's buffer is wiped. */
 static int bio_to_new_file(BIO *bio, const char *path, mode_t mode)
 {
@@ -159,7 +108,7 @@ static int bio_to_new_file(BIO *bio, const char *path, mode_t mode)
         n = BIO_get_mem_data(bio, &data);
         if (n <= 0 || data == NULL)
                 return IMAGO_ECRYPTO;
-        r = write_new_file(path, data, (size_t)n, mode);
+        r = imago_file_write_new(path, data, (size_t)n, mode);
         imago_wipe(data, (size_t)n);
         return r;
 }

@@ -3,12 +3,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "base/cmath.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "base/num.h"
 #include "base/rd.h"
 
@@ -132,6 +137,35 @@ static void test_num_strict(void **state)
         assert_int_equal(v, 2 * 1024 * 1024);
         assert_int_equal(imago_parse_size("8192M", UINT32_MAX, &v), IMAGO_ERANGE);
         assert_int_equal(imago_parse_size("K", UINT32_MAX, &v), IMAGO_EINVAL);
+}
+
+/* New files are created whole with their mode, and never replace an existing one. */
+static void test_file_write_new_never_replaces(void **state)
+{
+        char dir[] = "/tmp/imago-base-XXXXXX", path[64];
+        struct stat st;
+        uint8_t *data;
+        size_t len;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/key", dir);
+        assert_int_equal(imago_file_write_new(path, "first", 5, 0600), IMAGO_OK);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(imago_file_write_new(path, "second", 6, 0600), IMAGO_EEXIST);
+        assert_int_equal(imago_file_read(path, 100, &data, &len), IMAGO_OK);
+        assert_int_equal(len, 5);
+        assert_memory_equal(data, "first", 5);
+        imago_file_free(data, len);
+        /* The atomic writer replaces; the reader refuses what is over its limit. */
+        assert_int_equal(imago_file_write_atomic(path, "third!", 6, 0644), IMAGO_OK);
+        assert_int_equal(imago_file_read(path, 5, &data, &len), IMAGO_ETOOBIG);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0644);
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(imago_file_read(path, 100, &data, &len), IMAGO_ENOTFOUND);
+        assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void)
