@@ -1,4 +1,5 @@
 /* Unit tests of src/base: errors, bounded reader, checked math, numbers. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +178,7 @@ int main(void)
             cmocka_unit_test(test_rd_null_buffer_is_empty),
             cmocka_unit_test(test_cmath_overflow),
             cmocka_unit_test(test_num_strict),
+            cmocka_unit_test(test_file_write_new_never_replaces),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
