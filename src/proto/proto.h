@@ -65,7 +65,26 @@ void imago_proto_free(struct imago_proto_msg *m);
 /* "enrol", "rotate", ...; NULL for an unknown type. */
 const char *imago_proto_type_name(enum imago_proto_type t);
 
-/* Topic for a message type and device id into buf ("imago/v1/prov/<id>/req", ...). */
+/*
+ * Topic for a message type and device id into buf ("imago/v1/prov/<id>/req", ...).
+ * ENROL, ROTATE and ROTATE_NOW have one topic each; CERT and ERROR go to the
+ * answer topic of their request, so they are IMAGO_EINVAL here: use
+ * imago_proto_resp_topic().  IMAGO_EINVAL also for an id that is not 32
+ * lowercase hex or a buffer too small.
+ */
 int imago_proto_topic(enum imago_proto_type t, const char *id, char *buf, size_t size);
+
+/* Answer topic of a request type (ENROL -> ".../prov/<id>/resp", ROTATE -> ".../rot/resp"). */
+int imago_proto_resp_topic(enum imago_proto_type request, const char *id, char *buf, size_t size);
+
+/*
+ * Inverse of imago_proto_topic() for the request and rotate-now topics: the
+ * message type a topic carries and its device id (id[IMAGO_PROTO_ID_LEN + 1]).
+ * IMAGO_EPROTO_FIELD for any other topic (including a malformed id).
+ */
+int imago_proto_topic_parse(const char *topic, enum imago_proto_type *t, char *id);
+
+/* 1 if s is exactly 32 lowercase hex characters (a device id or a nonce). */
+int imago_proto_is_hex32(const char *s);
 
 #endif
