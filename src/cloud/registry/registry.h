@@ -10,6 +10,13 @@
  *
  * Schema: versioned migrations applied in order by imago_registry_open()
  * (a database newer than the program is refused with IMAGO_EREG_SCHEMA).
+ * See docs/cloud.md for the tables and what a second backend implements.
+ *
+ * Arguments are checked before any SQL: ids are 32 lowercase hex, serials
+ * 1..40 lowercase hex, batches 1..64 of [A-Za-z0-9._-], reasons 1..127
+ * printable ASCII, certificates PEM of at most 16 KiB (IMAGO_EINVAL).
+ * A serial is recorded once across the whole registry (IMAGO_EEXIST).
+ * The SQLite file is created 0600; "postgres:" gives IMAGO_EUNSUPPORTED.
  *
  * Device states:  imported --enrol--> enrolled <--suspend/resume--> suspended
  *                 any --revoke--> revoked (final; re-enrolment needs a new batch import)
@@ -66,7 +73,7 @@ void imago_registry_close(struct imago_registry *reg);
 /* Current schema version of the open database. */
 int imago_registry_schema_version(struct imago_registry *reg, int *version);
 
-/* Import one device of a verified batch (IMAGO_EEXIST if the id is known). */
+/* Import one device of a verified batch (IMAGO_EEXIST if the id is known, whatever its batch). */
 int imago_registry_import(struct imago_registry *reg, const char *batch, const char *id,
                           const char *birth_serial);
 
@@ -77,7 +84,9 @@ void imago_registry_device_free(struct imago_reg_device *d);
  * Enrolment, atomically: the device must be IMPORTED, or ENROLLED with the
  * same key_hash (then IMAGO_EEXIST is returned and *existing_pem gets the
  * certificate already issued: a retried enrolment never yields a second
- * certificate).  Records the certificate (serial, PEM, not_after) and moves
+ * certificate; EEXIST with *existing_pem NULL means the serial is already
+ * recorded).  ENROLLED with another key: IMAGO_EREG_KEY; SUSPENDED or
+ * REVOKED: IMAGO_EREG_STATE.  Records the certificate (serial, PEM, not_after) and moves
  * the device to ENROLLED.
  */
 int imago_registry_enrol(struct imago_registry *reg, const char *id, const uint8_t key_hash[32],
@@ -92,15 +101,26 @@ int imago_registry_enrol(struct imago_registry *reg, const char *id, const uint8
 int imago_registry_rotate(struct imago_registry *reg, const char *id, const uint8_t key_hash[32],
                           const char *serial, const char *cert_pem, int64_t not_after);
 
-/* Mark every certificate of id other than keep_serial revoked; *count gets how many. */
+/*
+ * Mark every certificate of id other than keep_serial revoked; *count gets
+ * how many.  keep_serial (a certificate of id not revoked, else
+ * IMAGO_ENOTFOUND) becomes the current one.  ENROLLED or SUSPENDED only.
+ */
 int imago_registry_cert_retire(struct imago_registry *reg, const char *id, const char *keep_serial,
                                int *count);
 
+/* suspend: ENROLLED -> SUSPENDED; resume: SUSPENDED -> ENROLLED (reason cleared);
+ * revoke: any but REVOKED -> REVOKED, every certificate of id marked revoked.
+ * Otherwise IMAGO_EREG_STATE (unknown id: IMAGO_EREG_UNKNOWN). */
 int imago_registry_suspend(struct imago_registry *reg, const char *id, const char *reason);
 int imago_registry_resume(struct imago_registry *reg, const char *id);
 int imago_registry_revoke(struct imago_registry *reg, const char *id, const char *reason);
 
-/* Iterate devices in id order; cb returns non-zero to stop (that value is returned). */
+/*
+ * Iterate devices in id order inside one read transaction; cb returns
+ * non-zero to stop (that value is returned).  cb must not call the registry
+ * with the same handle; the record it gets is valid during the call only.
+ */
 typedef int (*imago_reg_device_cb)(const struct imago_reg_device *d, void *arg);
 int imago_registry_list(struct imago_registry *reg, imago_reg_device_cb cb, void *arg);
 
@@ -113,7 +133,8 @@ int imago_registry_deny_set(struct imago_registry *reg,
                             int (*cb_id)(const char *id, enum imago_reg_state state, void *arg),
                             int (*cb_serial)(const char *serial, void *arg), void *arg);
 
-/* Count of certificates ever recorded with this serial (tests: "no certificate issued twice"). */
+/* Count of operational certificates ever recorded for device id (tests: "no certificate issued
+ * twice"). */
 int imago_registry_cert_count(struct imago_registry *reg, const char *id, int *count);
 
 const char *imago_reg_state_name(enum imago_reg_state s);
