@@ -1,0 +1,64 @@
+/* imago-cloud service internals shared by svc*.c; see svc.h. */
+#ifndef IMAGO_CLOUD_SVC_PRIV_H
+#define IMAGO_CLOUD_SVC_PRIV_H
+
+#include "cloud/config.h"
+#include "cloud/datadir.h"
+#include "cloud/registry/registry.h"
+#include "cloud/svc.h"
+#include "cloud/svc_enrol.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <mosquitto.h>
+#include <openssl/ssl.h>
+#include <sys/types.h>
+
+#define IMAGO_SVC_CONTROL_TOPIC "$CONTROL/imago/v1"
+#define IMAGO_SVC_SEEN_TOPIC    "imago/v1/svc/seen"
+#define IMAGO_PROTO_MAX_PUBLISH 65536
+
+struct imago_svc {
+        struct imago_cloud_config cfg;
+        char dir[IMAGO_CLOUD_PATH_MAX];
+        struct event_base *base;
+        struct imago_registry *reg;
+        struct imago_svc_issuer iss;
+        SSL_CTX *ssl;
+        struct mosquitto *mosq;
+        struct event *ev_sock, *ev_misc, *ev_retry;
+        struct event *ev_term, *ev_int, *ev_hup, *ev_chld;
+        int sock;    /* fd the socket event watches, -1 if none */
+        int writing; /* the socket event includes EV_WRITE */
+        int connected;
+        int tried; /* mosquitto_connect() called once; later mosquitto_reconnect() */
+        unsigned backoff_ms;
+        struct evhttp *http;
+        pid_t broker;
+};
+
+/* Path under the data dir ("ca/server-ca.crt"); IMAGO_EINVAL if too long. */
+int imago_svc_path(const struct imago_svc *s, const char *rel, char *buf, size_t size);
+
+/* svc_mqtt.c */
+int imago_svc_mqtt_start(struct imago_svc *s, const char *passphrase);
+void imago_svc_mqtt_stop(struct imago_svc *s);
+int imago_svc_publish(struct imago_svc *s, const char *topic, const void *payload, size_t len);
+
+/* svc_tls.c: the client SSL_CTX (service cert and key, pinned server CA, host check). */
+int imago_svc_tls_ctx(const char *cert, const char *key, const char *passphrase, const char *ca,
+                      const char *host, SSL_CTX **out);
+
+/* svc_broker.c */
+int imago_svc_broker_start(struct imago_svc *s);
+void imago_svc_broker_stop(struct imago_svc *s);
+
+/* svc_http.c */
+int imago_svc_http_start(struct imago_svc *s);
+void imago_svc_http_stop(struct imago_svc *s);
+
+/* svc_pid.c: DIR/imago-cloud.pid */
+int imago_svc_pid_write(const char *path);
+void imago_svc_pid_remove(const char *path);
+
+#endif
