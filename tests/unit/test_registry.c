@@ -430,6 +430,54 @@ static void test_rotation_refused_unless_enrolled(void **state)
         assert_int_equal(state_of(f->reg, ID_A), IMAGO_REG_IMPORTED);
 }
 
+static void test_batch_import_idempotent_and_conflicts_refused(void **state)
+{
+        struct fx *f = *state;
+        const struct imago_reg_import_item items[] = {{ID_A, "a1"}, {ID_B, "b1"}};
+        const struct imago_reg_import_item moved[] = {{ID_X, "c1"}, {ID_B, "b1"}};
+        const struct imago_reg_import_item reserial[] = {{ID_A, "a2"}};
+        const struct imago_reg_import_item twice[] = {{ID_X, "c1"}, {ID_X, "c1"}};
+        const struct imago_reg_import_item bad[] = {{ID_X, "c1"}, {"nope", "c1"}};
+        struct imago_reg_device d;
+        size_t added = 99, conflict = 99;
+
+        assert_int_equal(imago_registry_import_batch(f->reg, BATCH, items, 2, &added, &conflict),
+                         0);
+        assert_int_equal(added, 2);
+        /* the same batch again: nothing added, nothing refused */
+        assert_int_equal(imago_registry_import_batch(f->reg, BATCH, items, 2, &added, &conflict),
+                         0);
+        assert_int_equal(added, 0);
+        /* a known device in another batch refuses the whole batch, naming it */
+        assert_int_equal(
+            imago_registry_import_batch(f->reg, "batch-2", moved, 2, &added, &conflict),
+            IMAGO_EEXIST);
+        assert_int_equal(conflict, 1);
+        assert_int_equal(imago_registry_get(f->reg, ID_X, &d), IMAGO_EREG_UNKNOWN);
+        /* same batch name, other birth serial: refused too */
+        assert_int_equal(imago_registry_import_batch(f->reg, BATCH, reserial, 1, &added, &conflict),
+                         IMAGO_EEXIST);
+        assert_int_equal(conflict, 0);
+        /* an id twice in one batch is idempotent within it */
+        assert_int_equal(
+            imago_registry_import_batch(f->reg, "batch-3", twice, 2, &added, &conflict), 0);
+        assert_int_equal(added, 1);
+        assert_int_equal(imago_registry_import_batch(f->reg, "batch-4", bad, 2, &added, &conflict),
+                         IMAGO_EINVAL);
+        assert_int_equal(conflict, 1);
+        /* an enrolled device stays enrolled when its batch is imported again */
+        {
+                char *pem = NULL;
+
+                assert_int_equal(imago_registry_enrol(f->reg, ID_A, key1, "1001", PEM_1, 0, &pem),
+                                 0);
+        }
+        assert_int_equal(imago_registry_import_batch(f->reg, BATCH, items, 2, &added, &conflict),
+                         0);
+        assert_int_equal(added, 0);
+        assert_int_equal(state_of(f->reg, ID_A), IMAGO_REG_ENROLLED);
+}
+
 static int count_cb(const struct imago_reg_device *d, void *arg)
 {
         int *n = arg;
@@ -519,6 +567,7 @@ int main(void)
             T(test_revoke_imported_and_suspended),
             T(test_rotation_retire_and_deny_set),
             T(test_rotation_refused_unless_enrolled),
+            T(test_batch_import_idempotent_and_conflicts_refused),
             T(test_list_in_id_order_and_stop),
             T(test_two_handles_like_two_instances),
             T(test_foreign_keys_enforced),

@@ -77,6 +77,21 @@ int imago_registry_schema_version(struct imago_registry *reg, int *version);
 int imago_registry_import(struct imago_registry *reg, const char *batch, const char *id,
                           const char *birth_serial);
 
+/*
+ * Import a whole verified batch in one transaction.  A device already
+ * present with the same batch and birth serial is skipped (a re-import of a
+ * batch is idempotent; *added counts the new ones); a device known under
+ * another batch or birth serial refuses the whole batch: IMAGO_EEXIST,
+ * nothing written, *conflict = its index.  IMAGO_EINVAL on a malformed item.
+ */
+struct imago_reg_import_item {
+        const char *id;
+        const char *birth_serial;
+};
+int imago_registry_import_batch(struct imago_registry *reg, const char *batch,
+                                const struct imago_reg_import_item *items, size_t n, size_t *added,
+                                size_t *conflict);
+
 int imago_registry_get(struct imago_registry *reg, const char *id, struct imago_reg_device *out);
 void imago_registry_device_free(struct imago_reg_device *d);
 
