@@ -1,0 +1,202 @@
+/* imago-agent configuration parser; see agent_conf.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "agent_conf.h"
+
+#include "base/err.h"
+#include "base/num.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t size, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t size, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+        int n = snprintf(err, size, "line %u: ", line);
+
+        if (n >= 0 && (size_t)n < size) {
+                va_start(ap, fmt);
+                vsnprintf(err + n, size - (size_t)n, fmt, ap);
+                va_end(ap);
+        }
+        return IMAGO_EMALFORMED;
+}
+
+static int is_space(char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+static int set_str(char **slot, const char *v, size_t n)
+{
+        if ((*slot = malloc(n + 1)) == NULL)
+                return IMAGO_ENOMEM;
+        memcpy(*slot, v, n);
+        (*slot)[n] = '\0';
+        return IMAGO_OK;
+}
+
+static int set_num(const char *v, size_t n, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+        char buf[16];
+
+        if (n == 0 || n >= sizeof(buf))
+                return IMAGO_ERANGE;
+        memcpy(buf, v, n);
+        buf[n] = '\0';
+        if (imago_parse_u32(buf, hi, out) != IMAGO_OK || *out < lo)
+                return IMAGO_ERANGE;
+        return IMAGO_OK;
+}
+
+/* One "key = value" line (no newline); seen marks keys already set. */
+static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v, size_t vn,
+                   unsigned *seen, unsigned ln, char *err, size_t es)
+{
+        static const char *const keys[] = {
+            "mode", "token", "module",  "pin_file",    "key_file",  "store",      "host",
+            "port", "ca",    "root_ca", "server_name", "keepalive", "backoff_max"};
+        char **strs[] = {NULL,     &c->token, &c->module, &c->pin_file, &c->key_file,    &c->store,
+                         &c->host, NULL,      &c->ca,     &c->root_ca,  &c->server_name, NULL,
+                         NULL};
+        size_t i;
+        uint32_t num = 0;
+
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                if (strlen(keys[i]) == kn && memcmp(keys[i], k, kn) == 0)
+                        break;
+        if (i == sizeof(keys) / sizeof(keys[0]))
+                return fail(err, es, ln, "unknown key '%.*s'", (int)(kn > 32 ? 32 : kn), k);
+        if (*seen & (1U << i))
+                return fail(err, es, ln, "duplicate key '%s'", keys[i]);
+        *seen |= 1U << i;
+        if (strs[i] != NULL)
+                return set_str(strs[i], v, vn);
+        switch (i) {
+        case 0:
+                if (vn == 10 && memcmp(v, "production", 10) == 0)
+                        c->production = 1;
+                else if (vn == 11 && memcmp(v, "development", 11) == 0)
+                        c->production = 0;
+                else
+                        return fail(err, es, ln, "mode must be production or development");
+                return IMAGO_OK;
+        case 7:
+                if (set_num(v, vn, 1, 65535, &num) != IMAGO_OK)
+                        return fail(err, es, ln, "port must be 1..65535");
+                c->port = (uint16_t)num;
+                return IMAGO_OK;
+        case 11:
+                if (set_num(v, vn, 5, 3600, &c->keepalive) != IMAGO_OK)
+                        return fail(err, es, ln, "keepalive must be 5..3600");
+                return IMAGO_OK;
+        default:
+                if (set_num(v, vn, 1, 3600, &c->backoff_max) != IMAGO_OK)
+                        return fail(err, es, ln, "backoff_max must be 1..3600");
+                return IMAGO_OK;
+        }
+}
+
+int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *err, size_t errsize)
+{
+        unsigned seen = 0, ln = 0;
+        size_t pos = 0;
+        int r = IMAGO_OK;
+
+        memset(c, 0, sizeof(*c));
+        c->production = 1;
+        c->keepalive = 60;
+        c->backoff_max = 60;
+        if (errsize > 0)
+                err[0] = '\0';
+        if (len > AGENT_CONF_MAX) {
+                snprintf(err, errsize, "file larger than %d bytes", AGENT_CONF_MAX);
+                return IMAGO_ETOOBIG;
+        }
+        while (pos < len && r == IMAGO_OK) {
+                const char *s = text + pos, *eq, *k, *v, *e;
+                size_t n = 0, kn, vn;
+
+                ln++;
+                while (pos + n < len && s[n] != '\n')
+                        n++;
+                pos += n + (pos + n < len);
+                if (n > AGENT_CONF_LINE_MAX) {
+                        r = fail(err, errsize, ln, "longer than %d bytes", AGENT_CONF_LINE_MAX);
+                        break;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
+                                r = fail(err, errsize, ln, "control character");
+                                break;
+                        } else if ((unsigned char)s[i] == 0x7f) {
+                                r = fail(err, errsize, ln, "control character");
+                                break;
+                        }
+                if (r != IMAGO_OK)
+                        break;
+                k = s;
+                e = s + n;
+                while (k < e && is_space(*k))
+                        k++;
+                if (k == e || *k == '#')
+                        continue;
+                if ((eq = memchr(k, '=', (size_t)(e - k))) == NULL) {
+                        r = fail(err, errsize, ln, "expected key = value");
+                        break;
+                }
+                kn = (size_t)(eq - k);
+                while (kn > 0 && is_space(k[kn - 1]))
+                        kn--;
+                v = eq + 1;
+                while (v < e && is_space(*v))
+                        v++;
+                vn = (size_t)(e - v);
+                while (vn > 0 && is_space(v[vn - 1]))
+                        vn--;
+                if (kn == 0 || vn == 0) {
+                        r = fail(err, errsize, ln, "empty key or value");
+                        break;
+                }
+                r = line_kv(c, k, kn, v, vn, &seen, ln, err, errsize);
+        }
+        if (r == IMAGO_OK) {
+                const char *missing = c->token == NULL         ? "token"
+                                      : c->store == NULL       ? "store"
+                                      : c->host == NULL        ? "host"
+                                      : c->port == 0           ? "port"
+                                      : c->ca == NULL          ? "ca"
+                                      : c->root_ca == NULL     ? "root_ca"
+                                      : c->server_name == NULL ? "server_name"
+                                                               : NULL;
+                if (missing != NULL) {
+                        snprintf(err, errsize, "missing key '%s'", missing);
+                        r = IMAGO_EMALFORMED;
+                }
+        }
+        if (r == IMAGO_OK && c->module == NULL &&
+            (c->module = strdup(AGENT_DEFAULT_MODULE)) == NULL)
+                r = IMAGO_ENOMEM;
+        if (r != IMAGO_OK)
+                agent_conf_free(c);
+        return r;
+}
+
+void agent_conf_free(struct agent_conf *c)
+{
+        free(c->token);
+        free(c->module);
+        free(c->pin_file);
+        free(c->key_file);
+        free(c->store);
+        free(c->host);
+        free(c->ca);
+        free(c->root_ca);
+        free(c->server_name);
+        memset(c, 0, sizeof(*c));
+        c->production = 1;
+}
