@@ -7,27 +7,31 @@
 #include "base/num.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PID_FILE_MAX 32U
 
-/* True if /proc/<pid>/comm is imago-cloud (a recycled pid names another program). */
+/*
+ * True if /proc/<pid>/comm is imago-cloud (a recycled pid names another
+ * program).  /proc files report size 0, so this reads them directly.
+ */
 static int is_imago_cloud(pid_t pid)
 {
-        char path[64];
-        uint8_t *comm = NULL;
-        size_t len = 0;
-        int yes;
+        char path[64], comm[32];
+        ssize_t n;
+        int fd;
 
         snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-        if (imago_file_read(path, 64, &comm, &len) != 0)
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
                 return 0;
-        yes = len == 12 && memcmp(comm, "imago-cloud\n", 12) == 0;
-        imago_file_free(comm, len);
-        return yes;
+        n = read(fd, comm, sizeof(comm));
+        close(fd);
+        return n == 12 && memcmp(comm, "imago-cloud\n", 12) == 0;
 }
 
 int imago_cloud_datadir_notify(const char *data_dir, pid_t *pid)
