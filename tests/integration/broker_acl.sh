@@ -84,7 +84,10 @@ plugin_opt_deny_file $work/deny.json
 plugin_opt_service_cn imago-cloud
 EOF
     : >broker.log
-    mosquitto -c broker.conf >broker.out 2>&1 &
+    # IMAGO_BROKER_PRELOAD: run the broker with a sanitizer runtime for a sanitized plugin build
+    env ${IMAGO_BROKER_PRELOAD:+LD_PRELOAD="$IMAGO_BROKER_PRELOAD"} \
+      ASAN_OPTIONS="detect_leaks=0:log_path=$work/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/ubsan" \
+      mosquitto -c broker.conf >broker.out 2>&1 &
     broker=$!
     pids+=("$broker")
     local i
@@ -343,4 +346,9 @@ wait_for svc3.out "imago/v1/d/$A/state while-away" 5 ||
 stop "$svc3"
 ok "persistent service session: queued message delivered after reconnect"
 kill -0 "$broker" 2>/dev/null || fail "broker died"
+kill -TERM "$broker"
+brc=0
+wait "$broker" || brc=$?
+[ "$brc" = 0 ] || fail "broker exited with status $brc on SIGTERM (plugin cleanup)"
+if ls asan.* ubsan.* >/dev/null 2>&1; then cat asan.* ubsan.* >&2 2>/dev/null; fail "sanitizer report"; fi
 echo "broker_acl: all checks passed"
