@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t size, unsigned line, const char *fmt, ...)
+static int conf_fail(char *err, size_t size, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(char *err, size_t size, unsigned line, const char *fmt, ...)
+static int conf_fail(char *err, size_t size, unsigned line, const char *fmt, ...)
 {
         va_list ap;
         int n = snprintf(err, size, "line %u: ", line);
@@ -70,9 +70,9 @@ static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v
                 if (strlen(keys[i]) == kn && memcmp(keys[i], k, kn) == 0)
                         break;
         if (i == sizeof(keys) / sizeof(keys[0]))
-                return fail(err, es, ln, "unknown key '%.*s'", (int)(kn > 32 ? 32 : kn), k);
+                return conf_fail(err, es, ln, "unknown key '%.*s'", (int)(kn > 32 ? 32 : kn), k);
         if (*seen & (1U << i))
-                return fail(err, es, ln, "duplicate key '%s'", keys[i]);
+                return conf_fail(err, es, ln, "duplicate key '%s'", keys[i]);
         *seen |= 1U << i;
         if (strs[i] != NULL)
                 return set_str(strs[i], v, vn);
@@ -83,20 +83,20 @@ static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v
                 else if (vn == 11 && memcmp(v, "development", 11) == 0)
                         c->production = 0;
                 else
-                        return fail(err, es, ln, "mode must be production or development");
+                        return conf_fail(err, es, ln, "mode must be production or development");
                 return IMAGO_OK;
         case 7:
                 if (set_num(v, vn, 1, 65535, &num) != IMAGO_OK)
-                        return fail(err, es, ln, "port must be 1..65535");
+                        return conf_fail(err, es, ln, "port must be 1..65535");
                 c->port = (uint16_t)num;
                 return IMAGO_OK;
         case 11:
                 if (set_num(v, vn, 5, 3600, &c->keepalive) != IMAGO_OK)
-                        return fail(err, es, ln, "keepalive must be 5..3600");
+                        return conf_fail(err, es, ln, "keepalive must be 5..3600");
                 return IMAGO_OK;
         default:
                 if (set_num(v, vn, 1, 3600, &c->backoff_max) != IMAGO_OK)
-                        return fail(err, es, ln, "backoff_max must be 1..3600");
+                        return conf_fail(err, es, ln, "backoff_max must be 1..3600");
                 return IMAGO_OK;
         }
 }
@@ -126,15 +126,16 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
                         n++;
                 pos += n + (pos + n < len);
                 if (n > AGENT_CONF_LINE_MAX) {
-                        r = fail(err, errsize, ln, "longer than %d bytes", AGENT_CONF_LINE_MAX);
+                        r = conf_fail(err, errsize, ln, "longer than %d bytes",
+                                      AGENT_CONF_LINE_MAX);
                         break;
                 }
                 for (size_t i = 0; i < n; i++)
                         if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
-                                r = fail(err, errsize, ln, "control character");
+                                r = conf_fail(err, errsize, ln, "control character");
                                 break;
                         } else if ((unsigned char)s[i] == 0x7f) {
-                                r = fail(err, errsize, ln, "control character");
+                                r = conf_fail(err, errsize, ln, "control character");
                                 break;
                         }
                 if (r != IMAGO_OK)
@@ -146,7 +147,7 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
                 if (k == e || *k == '#')
                         continue;
                 if ((eq = memchr(k, '=', (size_t)(e - k))) == NULL) {
-                        r = fail(err, errsize, ln, "expected key = value");
+                        r = conf_fail(err, errsize, ln, "expected key = value");
                         break;
                 }
                 kn = (size_t)(eq - k);
@@ -159,7 +160,7 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
                 while (vn > 0 && is_space(v[vn - 1]))
                         vn--;
                 if (kn == 0 || vn == 0) {
-                        r = fail(err, errsize, ln, "empty key or value");
+                        r = conf_fail(err, errsize, ln, "empty key or value");
                         break;
                 }
                 r = line_kv(c, k, kn, v, vn, &seen, ln, err, errsize);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End to end: imago-cloud up (Mosquitto with imago_broker.so + the fleet service) on
+# loopback ports, a simulated factory batch imported, and imago-sim enrolling every
+# device by claim (birth certificate -> CSR -> cert -> reconnect), then holding the
+# operational connections and publishing.  Bounded waits; everything killed in the trap.
+set -euo pipefail
+B=${IMAGO_BIN:?}
+N=${SIM_ENROL_COUNT:-50}
+export PATH=$PATH:/usr/sbin
+for t in mosquitto python3; do command -v "$t" >/dev/null || { echo "sim_enrol: $t not installed" >&2; exit 1; }; done
+work=$(mktemp -d)
+cpid=
+cleanup() {
+  if [ -n "$cpid" ]; then kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; fi
+  [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+fail() {
+  echo "sim_enrol: FAIL: $*" >&2
+  echo "--- cloud log (tail)" >&2; tail -n 30 cloud.log >&2 2>/dev/null || true
+  exit 1
+}
+ok() { echo "sim_enrol: ok: $*"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+printf 'root secret\n' >root.pass
+printf 'cloud secret\n' >cloud.pass
+"$B/imago" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass >/dev/null
+"$B/imago-sim" factory --ca ca --passphrase-file root.pass --count "$N" --out fleet >/dev/null
+for try in 1 2 3 4 5; do
+  mport=$(free_port); hport=$(free_port)
+  rm -rf data
+  "$B/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
+    --http-port "$hport" --plugin "$B/imago_broker.so" >/dev/null
+  "$B/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
+  "$B/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
+  cpid=$!
+  up=0
+  for _ in $(seq 100); do
+    if (exec 3<>/dev/tcp/127.0.0.1/$mport) 2>/dev/null; then up=1; break; fi
+    kill -0 "$cpid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ $up = 1 ] && break
+  kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; cpid=
+done
+[ -n "$cpid" ] || fail "imago-cloud up did not start"
+sleep 0.5 # the service's own MQTT session
+
+sim() {
+  timeout 60 "$B/imago-sim" run --devices fleet --host 127.0.0.1 --port "$mport" \
+    --ca ca/server-ca.crt --server-name localhost --root ca/root.crt "$@"
+}
+# 1. Enrolment of the whole batch.
+sim --enrol --connect-rate 100 >enrol.txt 2>&1 || { cat enrol.txt; fail "enrolment run"; }
+grep -q "enrolled $N " enrol.txt || { cat enrol.txt; fail "not every device enrolled"; }
+ls fleet/devices/*.op.crt | wc -l | grep -qx "$N" || fail "operational certificates not stored"
+for n in 1 $N; do
+  openssl verify -CAfile ca/root.crt -untrusted fleet/devices/$n.chain.crt fleet/devices/$n.op.crt >/dev/null ||
+    fail "device $n: certificate does not chain"
+  openssl x509 -in fleet/devices/$n.op.crt -noout -subject | grep -q 'OU = device' || fail "device $n: not OU=device"
+done
+ok "$N devices enrolled by claim: $(grep 'enrolments/s' enrol.txt | sed 's/summary: //')"
+
+# 2. Operational connections held with publishing; certificates from the store files.
+sim --publish-rate 2 --duration 3 >hold.txt 2>&1 || { cat hold.txt; fail "hold run"; }
+grep -q "peak-online $N " hold.txt || { cat hold.txt; fail "not every device online"; }
+grep -q "enrolled 0 " hold.txt || { cat hold.txt; fail "devices enrolled again"; }
+ok "$N devices online with operational certificates: $(grep 'published' hold.txt | sed 's/summary: //')"
+
+# 3. Enrolling again is idempotent (same key): the cloud answers with the recorded certificate.
+cp fleet/devices/1.op.crt first.crt
+rm fleet/devices/1.op.crt fleet/devices/1.chain.crt
+sim --enrol --count 1 >again.txt 2>&1 || { cat again.txt; fail "re-enrolment of device 1"; }
+cmp -s first.crt fleet/devices/1.op.crt || fail "a second certificate was issued for device 1"
+ok "re-enrolment returns the certificate already issued"
