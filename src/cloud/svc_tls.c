@@ -33,6 +33,8 @@ int imago_svc_tls_ctx(const char *cert, const char *key, const char *passphrase,
                 goto out;
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         vp = SSL_CTX_get0_param(ctx);
+        /* The server CA is the trust anchor itself (pinned), not only the root above it. */
+        X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
         if (X509_VERIFY_PARAM_set1_ip_asc(vp, host) != 1) {
                 X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
                 if (X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1)

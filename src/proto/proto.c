@@ -222,8 +222,12 @@ int imago_proto_parse(const uint8_t *buf, size_t len, struct imago_proto_msg *m)
         if (m == NULL)
                 return IMAGO_EINVAL;
         memset(m, 0, sizeof(*m));
-        if (buf == NULL) {
+        if (buf == NULL && len > 0) {
                 r = IMAGO_EINVAL;
+                goto out;
+        }
+        if (len == 0) {
+                r = IMAGO_EMALFORMED;
                 goto out;
         }
         if (len > IMAGO_PROTO_MAX) {

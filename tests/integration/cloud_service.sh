@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# imago-cloud up end to end: a real Mosquitto with imago_broker.so started by the service,
+# devices played by mosquitto_rr (one MQTT connection per device: its client id is its CN)
+# with file keys and birth certificates from `imago ca issue --profile birth`.
+#   - enrolment: certificate chains to the issuing CA and carries the birth key; a retry gets
+#     the same serial; an unknown device and a CSR with another key get errors
+#   - the broker-hook HTTP endpoint with curl (allow, deny, 400, 404, 405)
+#   - SIGHUP -> reload published; SIGTERM -> service and broker gone, PID file removed
+#   - crash: 28 devices enrolling in parallel, imago-cloud SIGKILLed in the middle (its broker
+#     dies with it), restarted; every device ends enrolled once, with the registry's serial.
+# Devices enter the registry with sqlite3 (import-batch needs a manifest signed by a SoftHSM
+# factory run, which the factory tests cover); everything else uses the real commands.
+# Bounded waits; the trap kills everything this script started.
+set -euo pipefail
+IMAGO=${IMAGO_BIN:?}/imago
+CLOUD=${IMAGO_BIN:?}/imago-cloud
+PLUGIN=${IMAGO_BIN:?}/imago_broker.so
+N=${CLOUD_SERVICE_DEVICES:-28}
+for t in mosquitto mosquitto_rr openssl sqlite3 curl python3; do
+  command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "cloud_service: $t not installed" >&2; exit 1; }
+done
+[ -f "$PLUGIN" ] || { echo "cloud_service: $PLUGIN not built" >&2; exit 1; }
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # the broker dies with the service (PR_SET_PDEATHSIG); make sure of it anyway
+  for p in $(cat "$work"/broker.pids 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  [ -n "${CLOUD_SERVICE_KEEP:-}" ] && { echo "kept $work"; return; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+fail() {
+  echo "cloud_service: FAIL: $*" >&2
+  echo "--- service log (tail)" >&2; tail -n 40 up.log >&2 2>/dev/null || true
+  exit 1
+}
+ok() { echo "cloud_service: ok: $*"; }
+wait_for() { # file pattern seconds
+  local i
+  for i in $(seq 1 $(($3 * 20))); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+cn_of() { openssl x509 -in "$1" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p'; }
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//'; }
+
+# --- CA, data directory, devices ------------------------------------------------------------
+printf 'root passphrase\n' >pw
+printf 'cloud passphrase\n' >cpw
+"$IMAGO" ca init --dir ca --passphrase-file pw --cloud-passphrase-file cpw >/dev/null
+MQTT=$(free_port)
+HTTP=$(free_port)
+"$CLOUD" init --data "$work/data" --ca ca --cloud-passphrase-file cpw --mqtt-port "$MQTT" \
+  --http-port "$HTTP" --plugin "$PLUGIN" --mosquitto "$MOSQUITTO" >/dev/null
+cat ca/root.crt ca/server-ca.crt >trust.crt
+
+mkdir dev
+now=$(date +%s)
+sql=""
+new_device() { # name
+  "$IMAGO" keys gen --type p256 --out "dev/$1.key" >/dev/null
+  "$IMAGO" ca issue --ca ca --passphrase-file pw --profile birth --key "dev/$1.key.pub" \
+    --out "dev/$1.crt" >/dev/null
+  cn_of "dev/$1.crt" >"dev/$1.id"
+}
+names=()
+for i in $(seq 1 "$N"); do names+=("d$i"); done
+names+=(a b)
+k=0
+for n in "${names[@]}" stranger other; do
+  new_device "$n" &
+  k=$((k + 1))
+  [ $((k % 4)) = 0 ] && wait
+done
+wait
+for n in "${names[@]}"; do
+  sql+="INSERT INTO devices(id,state,batch,birth_serial,imported_at,updated_at) VALUES('$(cat "dev/$n.id")',1,'test','$(serial_of "dev/$n.crt")',$now,$now);"
+done
+sqlite3 data/registry.db "$sql"
+[ "$(sqlite3 data/registry.db 'SELECT count(*) FROM devices WHERE state = 1')" = $((N + 2)) ] ||
+  fail "devices not imported"
+ok "CA, data directory, $((N + 3)) birth certificates, $((N + 2)) devices imported"
+
+# --- the service ----------------------------------------------------------------------------
+up() {
+  : >>up.log
+  local before
+  before=$(grep -c "event=mqtt_connected" up.log || true)
+  "$CLOUD" up --data "$work/data" --passphrase-file cpw >>up.log 2>&1 &
+  svc=$!
+  pids+=("$svc")
+  local i
+  for i in $(seq 1 200); do
+    [ "$(grep -c "event=mqtt_connected" up.log || true)" -gt "$before" ] && break
+    kill -0 "$svc" 2>/dev/null || fail "imago-cloud up exited"
+    sleep 0.05
+  done
+  [ "$(grep -c "event=mqtt_connected" up.log || true)" -gt "$before" ] || fail "service did not connect"
+  broker=$(grep -o "event=broker_start result=ok pid=[0-9]*" up.log | tail -1 | sed 's/.*pid=//')
+  echo "$broker" >>broker.pids
+}
+up
+[ "$(cat data/imago-cloud.pid)" = "$svc" ] || fail "PID file does not name the service"
+kill -0 "$broker" || fail "no broker child"
+[ "$(ps -o ppid= -p "$broker" | tr -d ' ')" = "$svc" ] || fail "broker is not the service's child"
+ok "imago-cloud up: broker child $broker, service $svc connected"
+
+# msg NAME ID KEYFILE-FOR-CSR [type]: a request (CSR for CN=ID signed by the key) in dev/NAME.msg
+msg() {
+  openssl req -new -key "$3" -subj "/CN=$2" -out "dev/$1.csr" 2>/dev/null
+  python3 -c 'import json,sys,secrets
+print(json.dumps({"v":1,"type":sys.argv[1],"id":sys.argv[2],"nonce":secrets.token_hex(16),
+                  "csr":open(sys.argv[3]).read()}))' "${4:-enrol}" "$2" "dev/$1.csr" >"dev/$1.msg"
+}
+# rr NAME ID: dev/NAME.msg as one request/response on one connection; prints the answer
+rr() {
+  local name=$1 id=$2
+  timeout 10 mosquitto_rr -h 127.0.0.1 -p "$MQTT" --cafile trust.crt --cert "dev/$name.crt" \
+    --key "dev/$name.key" -i "$id" -q 1 -t "imago/v1/prov/$id/req" -e "imago/v1/prov/$id/resp" \
+    -m "$(cat "dev/$name.msg")" -W "${RR_WAIT:-5}" 2>>rr.err
+}
+field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# --- enrolment --------------------------------------------------------------------------------
+A=$(cat dev/a.id)
+msg a "$A" dev/a.key
+rr a "$A" >a.resp || fail "no answer to A's enrol"
+[ "$(field type <a.resp)" = cert ] || fail "A got $(cat a.resp)"
+field cert <a.resp >a.op.crt
+field chain <a.resp >a.chain.crt
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
+[ "$(fp a.chain.crt)" = "$(fp data/ca/issuing.crt)" ] || fail "chain is not the issuing CA"
+openssl verify -CAfile ca/root.crt -untrusted ca/issuing.crt a.op.crt >/dev/null ||
+  fail "certificate does not chain to the issuing CA"
+[ "$(openssl x509 -in a.op.crt -noout -pubkey)" = "$(openssl pkey -in dev/a.key -pubout)" ] ||
+  fail "certificate does not carry the birth key"
+[ "$(cn_of a.op.crt)" = "$A" ] || fail "certificate CN is not the id"
+openssl x509 -in a.op.crt -noout -subject | grep -q "OU *= *device" || fail "not a device certificate"
+ok "enrol: device certificate from the issuing CA for the birth key"
+rr a "$A" >a2.resp || fail "no answer to A's retry"
+[ "$(field cert <a2.resp)" = "$(cat a.op.crt)" ] || fail "retry got another certificate"
+[ "$(sqlite3 data/registry.db "SELECT count(*) FROM certs WHERE device_id='$A'")" = 1 ] ||
+  fail "retry recorded a second certificate"
+[ "$(sqlite3 data/registry.db "SELECT cert_serial FROM devices WHERE id='$A'")" = "$(serial_of a.op.crt)" ] ||
+  fail "registry serial differs from the certificate"
+ok "enrol retry: same certificate (serial $(serial_of a.op.crt)), one record"
+
+S=$(cat dev/stranger.id)
+msg stranger "$S" dev/stranger.key
+rr stranger "$S" >s.resp || fail "no answer to the stranger"
+[ "$(field code <s.resp)" = IMAGO_EREG_UNKNOWN ] || fail "unknown device got $(cat s.resp)"
+ok "unknown device: error IMAGO_EREG_UNKNOWN"
+B=$(cat dev/b.id)
+msg b "$B" dev/other.key
+rr b "$B" >b.resp || fail "no answer to B's enrol with another key"
+[ "$(field code <b.resp)" = IMAGO_EREG_KEY ] || fail "CSR with another key got $(cat b.resp)"
+[ "$(sqlite3 data/registry.db "SELECT state FROM devices WHERE id='$B'")" = 1 ] ||
+  fail "B changed state"
+ok "CSR signed by another key: error IMAGO_EREG_KEY, device still imported"
+
+# --- HTTP broker-hook endpoint ------------------------------------------------------------------
+U=http://127.0.0.1:$HTTP/broker/v1
+post() { # path body -> "code body"
+  curl -s -m 5 -o http.body -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary "$2" "$U/$1"
+  echo " $(cat http.body)"
+}
+expect() { # what expected-code-and-body path body
+  local got
+  got=$(post "$3" "$4")
+  [ "$got" = "$2" ] || fail "$1: expected '$2', got '$got'"
+}
+expect "EMQX authn enrolled device" '200 {"result":"allow"}' emqx/authn \
+  "{\"clientid\":\"$A\",\"username\":\"x\",\"cert_subject\":\"CN=$A,OU=device,O=imago\",\"cert_common_name\":\"$A\"}"
+expect "EMQX authn device cert for an imported id" '200 {"result":"deny"}' emqx/authn \
+  "{\"clientid\":\"$B\",\"username\":\"\",\"cert_subject\":\"CN=$B,OU=device,O=imago\",\"cert_common_name\":\"$B\"}"
+expect "EMQX authz own topic" '200 {"result":"allow"}' emqx/authz \
+  "{\"clientid\":\"$A\",\"username\":\"$A\",\"cert_subject\":\"CN=$A,OU=device\",\"topic\":\"imago/v1/d/$A/state\",\"action\":\"publish\"}"
+expect "EMQX authz other device's topic" '200 {"result":"deny"}' emqx/authz \
+  "{\"clientid\":\"$A\",\"username\":\"$A\",\"cert_subject\":\"CN=$A,OU=device\",\"topic\":\"imago/v1/d/$B/state\",\"action\":\"subscribe\"}"
+expect "VerneMQ register imported (birth)" '200 {"result":"ok"}' vernemq/auth_on_register \
+  "{\"client_id\":\"$B\",\"username\":\"$B\",\"peer_addr\":\"127.0.0.1\",\"mountpoint\":\"\"}"
+expect "VerneMQ register unknown" '200 {"result":{"error":"not_allowed"}}' vernemq/auth_on_register \
+  "{\"client_id\":\"$S\",\"username\":\"$S\"}"
+expect "VerneMQ birth publish outside prov" '200 {"result":{"error":"not_allowed"}}' \
+  vernemq/auth_on_publish "{\"client_id\":\"$B\",\"username\":\"$B\",\"topic\":\"imago/v1/d/$B/x\",\"qos\":1}"
+expect "VerneMQ subscribe wildcard" '200 {"result":{"error":"not_allowed"}}' \
+  vernemq/auth_on_subscribe "{\"client_id\":\"$A\",\"username\":\"$A\",\"topics\":[{\"topic\":\"imago/v1/d/#\",\"qos\":1}]}"
+for body in '' 'not json' '[1]' '{"clientid":"a"}' '{"clientid":"a","clientid":"b"}' \
+  "{\"clientid\":\"$A\",\"username\":\"$A\",\"cert_subject\":\"CN=$A,OU=device\",\"topic\":\"t\",\"action\":\"drop\"}"; do
+  got=$(post emqx/authz "$body")
+  case "$got" in "400 {\"error\":{\"code\":\"IMAGO_E"*) ;; *) fail "bad body '$body' got '$got'" ;; esac
+done
+python3 -c 'print("{\"clientid\":\"" + "a" * 20000 + "\"}")' >big.json
+got=$(post emqx/authz @big.json)
+case "$got" in "400 "*"IMAGO_ETOOBIG"*) ;; *) fail "oversize body got '$got'" ;; esac
+[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$U/emqx/authz")" = 405 ] || fail "GET not 405"
+[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -d '{}' "$U/emqx/nope")" = 404 ] || fail "unknown path not 404"
+ok "HTTP endpoint: EMQX and VerneMQ allow/deny, 400 on bad or oversize JSON, 404, 405"
+
+# --- SIGHUP, SIGTERM ------------------------------------------------------------------------------
+kill -HUP "$svc"
+wait_for up.log "event=deny_reload result=ok" 5 || fail "SIGHUP did not publish a reload"
+ok "SIGHUP: reload published"
+kill -TERM "$svc"
+for i in $(seq 1 200); do kill -0 "$svc" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$svc" 2>/dev/null && fail "service still running after SIGTERM"
+wait "$svc" || fail "service exit status $? after SIGTERM"
+kill -0 "$broker" 2>/dev/null && fail "broker left running after SIGTERM"
+[ -e data/imago-cloud.pid ] && fail "PID file left behind"
+ok "SIGTERM: service and broker gone, PID file removed"
+
+# --- crash during enrolment ---------------------------------------------------------------------
+enrol_loop() { # name: retry until a certificate arrives (bounded)
+  local name=$1 id k
+  id=$(cat "dev/$name.id")
+  for k in $(seq 1 60); do
+    # a request published while no service is subscribed is lost: wait 2 s, then retry
+    if RR_WAIT=2 rr "$name" "$id" >"dev/$name.resp.tmp" 2>/dev/null &&
+      grep -q '"type":"cert"' "dev/$name.resp.tmp"; then
+      mv "dev/$name.resp.tmp" "dev/$name.resp"
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+for i in $(seq 1 "$N"); do msg "d$i" "$(cat "dev/d$i.id")" "dev/d$i.key"; done
+up
+t0=$(date +%s%3N)
+loops=()
+for i in $(seq 1 "$N"); do
+  enrol_loop "d$i" &
+  loops+=("$!")
+  pids+=("$!")
+done
+# SIGKILL once some, not all, are enrolled
+for i in $(seq 1 200); do
+  c=$(sqlite3 data/registry.db 'SELECT count(*) FROM devices WHERE state = 2' 2>/dev/null || echo 0)
+  [ "$c" -ge 4 ] && break
+  sleep 0.02
+done
+kill -9 "$svc"
+wait "$svc" 2>/dev/null || true
+at_kill=$(sqlite3 data/registry.db 'SELECT count(*) FROM devices WHERE state = 2')
+for i in $(seq 1 100); do kill -0 "$broker" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$broker" 2>/dev/null && fail "broker survived the service's SIGKILL"
+ok "imago-cloud SIGKILLed with $at_kill enrolled (incl. A); its broker died with it"
+up
+for p in "${loops[@]}"; do wait "$p" || fail "a device never got its certificate"; done
+t1=$(date +%s%3N)
+sqlite3 -separator ' ' data/registry.db \
+  "SELECT d.id, d.state, d.cert_serial, count(c.serial) FROM devices d LEFT JOIN certs c ON c.device_id = d.id GROUP BY d.id" >reg.txt
+for i in $(seq 1 "$N"); do
+  id=$(cat "dev/d$i.id")
+  field cert <"dev/d$i.resp" >"dev/d$i.op.crt"
+  grep -qx "$id 2 $(serial_of "dev/d$i.op.crt") 1" reg.txt ||
+    fail "d$i: registry has '$(grep "^$id" reg.txt)', device received serial $(serial_of "dev/d$i.op.crt")"
+  [ "$(openssl x509 -in "dev/d$i.op.crt" -noout -pubkey)" = "$(openssl pkey -in "dev/d$i.key" -pubout)" ] ||
+    fail "d$i certificate is not for its key"
+done
+[ "$(sqlite3 data/registry.db 'SELECT count(*) FROM certs')" = $((N + 1)) ] || fail "extra certificates recorded"
+ok "crash: $N devices enrolled exactly once each, every received serial is the registry's ($((t1 - t0)) ms)"
+kill -TERM "$svc"
+wait "$svc" || fail "service exit status after SIGTERM"
+kill -0 "$broker" 2>/dev/null && fail "broker left running"
+ok "stopped cleanly"
