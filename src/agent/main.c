@@ -23,6 +23,9 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #define REC_DEVICE_CERT  "device-cert"
 #define REC_DEVICE_CHAIN "device-chain"
@@ -65,7 +68,32 @@ static void on_state(void *arg, enum imago_link_state st, int err)
                 IMAGO_INFO("online");
 }
 
-/* A PEM record (NUL-terminated copy) or NULL if absent. */
+static int der_to_pem(const uint8_t *der, size_t len, char **out)
+{
+        const unsigned char *p = der;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        BIO *b = NULL;
+        char *data;
+        long n;
+        int r = IMAGO_EMALFORMED;
+
+        if (x == NULL || p != der + len)
+                goto out;
+        r = IMAGO_ENOMEM;
+        if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(b, x) != 1 ||
+            (n = BIO_get_mem_data(b, &data)) <= 0 || (*out = malloc((size_t)n + 1)) == NULL)
+                goto out;
+        memcpy(*out, data, (size_t)n);
+        (*out)[n] = '\0';
+        r = IMAGO_OK;
+out:
+        ERR_clear_error();
+        BIO_free(b);
+        X509_free(x);
+        return r;
+}
+
+/* A certificate record (PEM, or DER converted to PEM) as a string, or NULL if absent. */
 static int get_pem(struct imago_store *s, const char *name, char **out)
 {
         uint8_t *buf = NULL;
@@ -85,12 +113,14 @@ static int get_pem(struct imago_store *s, const char *name, char **out)
                 return r;
         }
         buf[len] = '\0';
-        if (strlen((char *)buf) != len) {
-                free(buf);
-                return IMAGO_EMALFORMED;
+        if (len > 10 && memcmp(buf, "-----BEGIN", 10) == 0 && strlen((char *)buf) == len) {
+                *out = (char *)buf;
+                return IMAGO_OK;
         }
-        *out = (char *)buf;
-        return IMAGO_OK;
+        /* The factory stores the birth certificate as DER: convert it to PEM. */
+        r = der_to_pem(buf, len, out);
+        free(buf);
+        return r;
 }
 
 static int read_pin(const char *path, char pin[PIN_MAX])
