@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -526,6 +527,56 @@ static void test_two_handles_like_two_instances(void **state)
         imago_registry_close(other);
 }
 
+/* Child of the concurrency test: its own handle, one enrolment attempt with its own certificate. */
+static int enrol_child(const char *uri, int n)
+{
+        struct imago_registry *reg = NULL;
+        struct imago_reg_device d;
+        char serial[8], pem[128], *existing = NULL;
+        int r, rc = 1;
+
+        snprintf(serial, sizeof(serial), "10%d", n);
+        snprintf(pem, sizeof(pem),
+                 "-----BEGIN CERTIFICATE-----\nchild %d\n-----END CERTIFICATE-----\n", n);
+        if (imago_registry_open(uri, &reg) != 0)
+                return 1;
+        r = imago_registry_enrol(reg, ID_A, key1, serial, pem, 0, &existing);
+        if (r == 0)
+                rc = 10;
+        else if (r == IMAGO_EEXIST && existing != NULL && imago_registry_get(reg, ID_A, &d) == 0) {
+                rc = strcmp(existing, d.cert_pem) == 0 ? 20 : 1;
+                imago_registry_device_free(&d);
+        }
+        free(existing);
+        imago_registry_close(reg);
+        return rc;
+}
+
+static void test_concurrent_enrolment_issues_one_certificate(void **state)
+{
+        struct fx *f = *state;
+        pid_t pids[6];
+        int i, status, won = 0, echoed = 0, n = -1;
+
+        assert_int_equal(imago_registry_import(f->reg, BATCH, ID_A, "b1"), 0);
+        for (i = 0; i < 6; i++) {
+                pids[i] = fork();
+                assert_true(pids[i] >= 0);
+                if (pids[i] == 0)
+                        _exit(enrol_child(f->uri, i));
+        }
+        for (i = 0; i < 6; i++) {
+                assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+                assert_true(WIFEXITED(status));
+                won += WEXITSTATUS(status) == 10;
+                echoed += WEXITSTATUS(status) == 20;
+        }
+        assert_int_equal(won, 1);
+        assert_int_equal(echoed, 5);
+        assert_int_equal(imago_registry_cert_count(f->reg, ID_A, &n), 0);
+        assert_int_equal(n, 1);
+}
+
 static void test_foreign_keys_enforced(void **state)
 {
         struct fx *f = *state;
@@ -570,6 +621,7 @@ int main(void)
             T(test_batch_import_idempotent_and_conflicts_refused),
             T(test_list_in_id_order_and_stop),
             T(test_two_handles_like_two_instances),
+            T(test_concurrent_enrolment_issues_one_certificate),
             T(test_foreign_keys_enforced),
         };
 
