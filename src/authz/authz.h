@@ -19,6 +19,17 @@
  * Everything else is denied, including $SYS and any topic with a NUL or with
  * wildcards in a publish.
  *
+ * Syntax of every topic and filter: 1..IMAGO_AUTHZ_TOPIC_MAX bytes, no NUL or
+ * control byte, no empty level (leading, trailing or double '/'), at most 32
+ * levels, '+' and '#' only as a whole level and '#' only last, none at all in
+ * a publish.  Prefix levels are compared literally, so a wildcard never stands
+ * for a prefix level or a device id.  The only '$' topic allowed is the
+ * service's publish to $CONTROL/imago/v1.
+ *
+ * Delivery of a message to a subscriber (Mosquitto's MOSQ_ACL_READ, and the
+ * same check in other brokers) should be decided as IMAGO_AUTHZ_SUBSCRIBE of
+ * the message's exact topic by the receiving identity.
+ *
  * Errors: none; functions return IMAGO_AUTHZ_ALLOW or IMAGO_AUTHZ_DENY and,
  * through *why, a static reason for logs.
  */
