@@ -8,7 +8,7 @@ static const char usage[] =
     "usage: imago-sim factory --ca CA_DIR --passphrase-file F --count N --out DIR [--batch NAME]\n"
     "       imago-sim run --devices DIR --host H --port P --ca PINNED_CA --server-name N\n"
     "                     --root ROOT_CA [--connect-rate R] [--publish-rate R]\n"
-    "                     [--duration S] [--enrol] [--count N] [--verbose]\n"
+    "                     [--duration S] [--enrol] [--rotate] [--count N] [--verbose]\n"
     "See docs/sim.md.\n";
 
 int main(int argc, char **argv)

@@ -32,7 +32,7 @@ struct dev {
         struct event *pub;
         char *birth, *cert, *chain;
         uint64_t t_start, t_enrolled_ms; /* ms since the run started */
-        int enrolling, enrolled, online, failed, was_online;
+        int enrolling, enrolled, online, failed, was_online, rotated, rotate_asked;
         uint64_t seq;
 };
 
@@ -50,7 +50,8 @@ struct sim {
         uint64_t first_enrol_ms, last_enrol_ms;
         uint64_t rss_base, rss_peak;
         uint32_t peak_online;
-        int enrol, stop_when_online, done;
+        int enrol, rotate, stop_when_online, done;
+        uint32_t rotated;
         uint32_t duration_s;
 };
 
@@ -92,12 +93,25 @@ static int dev_store(void *arg, const char *cert, const char *chain)
             (r = sim_dev_path(d->s->dir, d->n, ".op.crt", p, sizeof(p))) != IMAGO_OK ||
             (r = imago_file_write_atomic(p, cert, strlen(cert), 0644)) != IMAGO_OK)
                 return r;
+        if (d->rotate_asked && !d->rotated) {
+                d->rotated = 1;
+                d->s->rotated++;
+        }
         d->enrolled = 1;
         return IMAGO_OK;
 }
 
 static void all_done_check(struct sim *s)
 {
+        if (s->stop_when_online && s->rotate) {
+                uint32_t done = s->failed;
+
+                for (uint32_t i = 0; i < s->count; i++)
+                        done += s->devs[i].rotated && s->devs[i].online;
+                if (done == s->count)
+                        event_base_loopbreak(s->base);
+                return;
+        }
         if (s->stop_when_online && s->online + s->failed == s->count)
                 event_base_loopbreak(s->base);
 }
@@ -128,6 +142,11 @@ static void dev_state(void *arg, enum imago_link_state st, int err)
                         s->last_enrol_ms = t;
                 }
                 d->was_online = 1;
+                if (s->rotate && !d->rotate_asked) {
+                        /* Rotation: a new certificate by CSR over this connection. */
+                        d->rotate_asked = 1;
+                        imago_link_rotate(d->link);
+                }
                 all_done_check(s);
                 break;
         case IMAGO_LINK_WAITING:
@@ -217,6 +236,8 @@ static void summary(struct sim *s, double secs)
         printf("summary: devices %u  online-at-end %u  peak-online %u  enrolled %u  failed %u  "
                "retries %u\n",
                s->count, s->online, s->peak_online, s->enrolled, s->failed, s->waits);
+        if (s->rotate)
+                printf("summary: rotated %u\n", s->rotated);
         printf("summary: enrolments/s %.1f  enrol-latency-ms p50 %u p99 %u\n",
                span > 0 ? (double)s->enrolled / span : 0.0, p50, p99);
         printf("summary: published %llu (%.1f msgs/s, %llu refused)  duration %.1fs\n",
@@ -317,6 +338,10 @@ int sim_run(int argc, char **argv)
                                                                              : NULL;
                 if (strcmp(argv[i], "--enrol") == 0) {
                         s.enrol = 1;
+                        continue;
+                }
+                if (strcmp(argv[i], "--rotate") == 0) {
+                        s.rotate = 1;
                         continue;
                 }
                 if (strcmp(argv[i], "--verbose") == 0) {
@@ -462,7 +487,7 @@ int sim_run(int argc, char **argv)
                 }
         summary(&s, secs);
         r = IMAGO_OK;
-        rc = s.failed == 0 ? 0 : 1;
+        rc = s.failed == 0 && (!s.rotate || s.rotated == s.count) ? 0 : 1;
 out:
         if (r != IMAGO_OK)
                 fprintf(stderr, "imago-sim run: %s (%s)\n", imago_strerror(r), imago_errname(r));

@@ -77,3 +77,14 @@ rm fleet/devices/1.op.crt fleet/devices/1.chain.crt
 sim --enrol --count 1 >again.txt 2>&1 || { cat again.txt; fail "re-enrolment of device 1"; }
 cmp -s first.crt fleet/devices/1.op.crt || fail "a second certificate was issued for device 1"
 ok "re-enrolment returns the certificate already issued"
+
+# 4. Rotation by CSR over the operational connection: new certificate, same key, reconnect.
+for n in 2 3; do cp fleet/devices/$n.op.crt before-$n.crt; done
+sim --rotate --count 3 >rot.txt 2>&1 || { cat rot.txt; fail "rotation run"; }
+grep -q "rotated 3" rot.txt || { cat rot.txt; fail "not every device rotated"; }
+for n in 2 3; do
+  ! cmp -s before-$n.crt fleet/devices/$n.op.crt || fail "device $n: certificate unchanged"
+  [ "$(openssl x509 -in before-$n.crt -noout -pubkey)" = "$(openssl x509 -in fleet/devices/$n.op.crt -noout -pubkey)" ] ||
+    fail "device $n: rotation changed the key"
+done
+ok "3 devices rotated their certificates and reconnected with them"
