@@ -192,6 +192,7 @@ grep -q "device $A suspended; deny file updated; no running imago-cloud" out.txt
 [ "$(deny)" = "{\"ids\": {\"$A\": \"suspended\"}, \"serials\": [], \"v\": 1}" ] || fail "deny after suspend: $(deny)"
 [ "$(mode data/broker/deny.json)" = 600 ] || fail "deny file mode"
 "$CLOUD" devices show --data data "$A" | grep -q '^reason: *lost in transit$' || fail "reason not shown"
+"$CLOUD" devices show --data data "$A" | grep -q '^enrolled at: *1970-01-01T00:00:01Z$' || fail "enrolled at"
 expect_err IMAGO_EREG_STATE "$CLOUD" devices suspend --data data --reason again "$A"
 
 # A running imago-cloud is told (SIGHUP); a pid file naming another program is not.
@@ -248,5 +249,12 @@ cp conf.bak data/imago-cloud.conf
 cp -a data copy
 expect_err IMAGO_ECONF_VALUE "$CLOUD" devices list --data copy
 expect_err IMAGO_ENOTFOUND "$CLOUD" devices list --data nowhere
+# A lost registry is not silently recreated empty (its deny file would let revoked devices in).
+mv data/registry.db registry.bak
+expect_err IMAGO_ENOTFOUND "$CLOUD" devices revoke --data data --reason x "$B"
+grep -q 'registry: not found' err.txt || fail "missing registry not named"
+[ ! -e data/registry.db ] || fail "registry recreated"
+grep -q '"revoked"' data/broker/deny.json || fail "deny file emptied without a registry"
+mv registry.bak data/registry.db
 "$CLOUD" devices list --data data >/dev/null
 echo "cloud_admin: ok"

@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "cloud/config.h"
+#include "cloud/datadir.h"
 
 #define VEC IMAGO_SOURCE_DIR "/tests/vectors/cloud_config/"
 
@@ -178,6 +179,30 @@ static void test_negative_vectors(void **state)
         assert_true(n >= 30);
 }
 
+static void test_broker_conf_from_config(void **state)
+{
+        struct imago_cloud_config c;
+        char *text = NULL;
+        size_t len = 0;
+
+        (void)state;
+        assert_int_equal(parse_str("data_dir = /srv/d\nmqtt_port = 18883\n", &c, NULL), 0);
+        assert_int_equal(imago_cloud_datadir_mosquitto_conf(&c, "imago", &text, &len), 0);
+        assert_int_equal(strlen(text), len);
+        assert_non_null(strstr(text, "\nlistener 18883 127.0.0.1\n"));
+        assert_non_null(strstr(text, "\nuser imago\n"));
+        assert_non_null(strstr(text, "\nrequire_certificate true\n"));
+        assert_non_null(strstr(text, "\nuse_identity_as_username false\n"));
+        assert_non_null(strstr(text, "\nplugin_opt_deny_file /srv/d/broker/deny.json\n"));
+        assert_non_null(strstr(text, "\nplugin /usr/lib/imago/imago_broker.so\n"));
+        free(text);
+        /* the one value that does not come from the checked config cannot inject a directive */
+        assert_int_equal(
+            imago_cloud_datadir_mosquitto_conf(&c, "x\nallow_anonymous true", &text, &len),
+            IMAGO_EINVAL);
+        assert_int_equal(imago_cloud_datadir_mosquitto_conf(&c, "", &text, &len), IMAGO_EINVAL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -190,6 +215,7 @@ int main(void)
             cmocka_unit_test(test_oversized_file_refused),
             cmocka_unit_test(test_setter_checks_like_the_parser),
             cmocka_unit_test(test_negative_vectors),
+            cmocka_unit_test(test_broker_conf_from_config),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

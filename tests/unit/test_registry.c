@@ -129,6 +129,27 @@ static void test_schema_newer_than_program_refused(void **state)
         assert_null(reg);
 }
 
+static void test_open_existing_never_creates(void **state)
+{
+        struct fx *f = *state;
+        struct imago_registry *reg = NULL;
+        char uri[160], path[140];
+        FILE *fp;
+
+        snprintf(path, sizeof(path), "%s/missing.db", f->dir);
+        snprintf(uri, sizeof(uri), "sqlite:%s", path);
+        assert_int_equal(imago_registry_open_existing(uri, &reg), IMAGO_ENOTFOUND);
+        assert_int_equal(access(path, F_OK), -1);
+        /* an empty file is not a registry either */
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fclose(fp);
+        assert_int_equal(imago_registry_open_existing(uri, &reg), IMAGO_ENOTFOUND);
+        assert_null(reg);
+        assert_int_equal(imago_registry_open_existing(f->uri, &reg), 0);
+        imago_registry_close(reg);
+}
+
 static void test_bad_uris_refused(void **state)
 {
         struct imago_registry *reg = NULL;
@@ -603,6 +624,7 @@ int main(void)
             T(test_open_creates_private_wal_database),
             T(test_reopen_keeps_schema_and_data),
             T(test_schema_newer_than_program_refused),
+            T(test_open_existing_never_creates),
             T(test_bad_uris_refused),
             T(test_import_then_duplicate_refused),
             T(test_malformed_arguments_refused),

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -153,8 +154,21 @@ out:
         return rc;
 }
 
+/* RFC 3339 UTC time of t, "-" for 0. */
+static const char *utc(int64_t t, char out[32])
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
+            strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                return "-";
+        return out;
+}
+
 static int cmd_show(int argc, char **argv)
 {
+        char when[32];
         struct imago_registry *reg = NULL;
         struct imago_cloud_config cfg;
         struct imago_reg_device d;
@@ -179,10 +193,10 @@ static int cmd_show(int argc, char **argv)
                 }
         } else {
                 printf("id:            %s\nstate:         %s\nbatch:         %s\n"
-                       "birth serial:  %s\ncert serial:   %s\nenrolled at:   %lld\n"
+                       "birth serial:  %s\ncert serial:   %s\nenrolled at:   %s\n"
                        "reason:        %s\n",
                        d.id, imago_reg_state_name(d.state), d.batch, d.birth_serial,
-                       d.cert_serial[0] != '\0' ? d.cert_serial : "-", (long long)d.enrolled_at,
+                       d.cert_serial[0] != '\0' ? d.cert_serial : "-", utc(d.enrolled_at, when),
                        d.reason[0] != '\0' ? d.reason : "-");
         }
         rc = IMAGO_CLOUD_EXIT_OK;

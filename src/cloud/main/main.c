@@ -161,7 +161,7 @@ int imago_cloud_open(const char *cmd, const char *data_dir, struct imago_cloud_c
                         snprintf(what, sizeof(what), "%s", path);
                 return imago_cloud_fail(cmd, what, r);
         }
-        if ((r = imago_registry_open(c->registry, reg)) != 0)
+        if ((r = imago_registry_open_existing(c->registry, reg)) != 0)
                 return imago_cloud_fail(cmd, "registry", r);
         return IMAGO_CLOUD_EXIT_OK;
 }

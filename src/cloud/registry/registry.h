@@ -68,6 +68,13 @@ struct imago_reg_device {
 };
 
 int imago_registry_open(const char *uri, struct imago_registry **out);
+/*
+ * Like imago_registry_open() (migrations included) but never creates a
+ * registry: IMAGO_ENOTFOUND when it does not exist.  For everything but
+ * `init`: a lost registry.db must not come back empty (an empty registry
+ * writes an empty deny file, which would let revoked devices back in).
+ */
+int imago_registry_open_existing(const char *uri, struct imago_registry **out);
 void imago_registry_close(struct imago_registry *reg);
 
 /* Current schema version of the open database. */

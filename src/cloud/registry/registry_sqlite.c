@@ -61,7 +61,28 @@ out:
         return r;
 }
 
-int imago_registry_open(const char *uri, struct imago_registry **out)
+/* An existing registry has the migrations table (a 0-byte or foreign file does not). */
+static int check_existing(struct imago_registry *reg)
+{
+        sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = imago_reg_prepare(reg->db,
+                                   "SELECT count(*) FROM sqlite_master"
+                                   " WHERE type = 'table' AND name = 'schema_migrations'",
+                                   &st)) != 0)
+                goto out;
+        if (sqlite3_step(st) != SQLITE_ROW) {
+                r = imago_reg_sqlite_err(reg->db, sqlite3_errcode(reg->db));
+                goto out;
+        }
+        r = sqlite3_column_int(st, 0) == 1 ? 0 : IMAGO_ENOTFOUND;
+out:
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int open_uri(const char *uri, int create, struct imago_registry **out)
 {
         struct imago_registry *reg = NULL;
         const char *path;
@@ -80,8 +101,12 @@ int imago_registry_open(const char *uri, struct imago_registry **out)
                 goto out;
         }
         path = uri + sizeof(URI_SQLITE) - 1;
-        if ((r = create_private(path)) != 0)
+        if (create && (r = create_private(path)) != 0)
                 goto out;
+        if (!create && access(path, F_OK) != 0) {
+                r = IMAGO_ENOTFOUND;
+                goto out;
+        }
         if ((reg = calloc(1, sizeof(*reg))) == NULL) {
                 r = IMAGO_ENOMEM;
                 goto out;
@@ -93,6 +118,8 @@ int imago_registry_open(const char *uri, struct imago_registry **out)
                 r = imago_reg_sqlite_err(reg->db, rc);
                 goto out;
         }
+        if (!create && (r = check_existing(reg)) != 0)
+                goto out;
         if ((r = setup(reg)) != 0)
                 goto out;
         *out = reg;
@@ -100,6 +127,16 @@ int imago_registry_open(const char *uri, struct imago_registry **out)
 out:
         imago_registry_close(reg);
         return r;
+}
+
+int imago_registry_open(const char *uri, struct imago_registry **out)
+{
+        return open_uri(uri, 1, out);
+}
+
+int imago_registry_open_existing(const char *uri, struct imago_registry **out)
+{
+        return open_uri(uri, 0, out);
 }
 
 void imago_registry_close(struct imago_registry *reg)
