@@ -30,8 +30,6 @@ struct plugin {
         struct broker_conns conns;
 };
 
-static struct plugin g_plugin;
-
 #define LOG(level, ...) mosquitto_log_printf((level), "imago: " __VA_ARGS__)
 
 static const char *role_name(enum imago_authz_role role)
@@ -152,6 +150,24 @@ static struct broker_conn *conn_of(struct plugin *p, struct mosquitto *client)
         return e;
 }
 
+/* A client-chosen topic made safe for one log line (control bytes replaced, bounded). */
+static const char *log_topic(const char *topic, char out[IMAGO_AUTHZ_TOPIC_MAX + 4])
+{
+        size_t i;
+
+        for (i = 0; topic[i] != '\0' && i < IMAGO_AUTHZ_TOPIC_MAX; i++) {
+                unsigned char c = (unsigned char)topic[i];
+
+                out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        }
+        if (topic[i] != '\0') {
+                memcpy(out + i, "...", 3);
+                i += 3;
+        }
+        out[i] = '\0';
+        return out;
+}
+
 static int on_acl_check(int event, void *event_data, void *userdata)
 {
         struct mosquitto_evt_acl_check *ed = event_data;
@@ -159,6 +175,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         enum imago_authz_action action;
         struct broker_conn *e;
         const char *why = NULL;
+        char shown[IMAGO_AUTHZ_TOPIC_MAX + 4];
 
         (void)event;
         e = conn_of(p, ed->client);
@@ -179,7 +196,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         if (imago_authz_topic(&e->who, action, ed->topic, strlen(ed->topic), &why) !=
             IMAGO_AUTHZ_ALLOW) {
                 LOG(MOSQ_LOG_NOTICE, "denied %s access %d to '%s': %s", e->who.name, ed->access,
-                    ed->topic, why);
+                    log_topic(ed->topic, shown), why);
                 return MOSQ_ERR_ACL_DENIED;
         }
         return MOSQ_ERR_SUCCESS;
@@ -384,10 +401,13 @@ static int read_options(struct plugin *p, const struct mosquitto_opt *o, int n)
 EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
                                  struct mosquitto_opt *options, int option_count)
 {
-        struct plugin *p = &g_plugin;
+        struct plugin *p;
         int r;
 
-        plugin_free(p);
+        /* one state per plugin line: a second "plugin" line gets its own */
+        p = calloc(1, sizeof(*p));
+        if (p == NULL)
+                return MOSQ_ERR_NOMEM;
         p->pid = identifier;
         r = read_options(p, options, option_count);
         if (r != IMAGO_OK)
@@ -414,6 +434,7 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
 out:
         if (r != IMAGO_OK) {
                 plugin_free(p);
+                free(p);
                 return MOSQ_ERR_INVAL;
         }
         return MOSQ_ERR_SUCCESS;
@@ -433,5 +454,6 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
         mosquitto_callback_unregister(p->pid, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
         mosquitto_callback_unregister(p->pid, MOSQ_EVT_RELOAD, on_reload, NULL);
         plugin_free(p);
+        free(p);
         return MOSQ_ERR_SUCCESS;
 }

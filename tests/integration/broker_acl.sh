@@ -228,6 +228,23 @@ stop "$birth_pid"
 grep -q "op-cmd" abirth.out && fail "a birth certificate received an operational message"
 ok "birth certificate: provisioning topics only"
 
+# 2c'. a stolen birth certificate taking over the device's persistent session inherits its
+# subscription to imago/v1/d/<id>/#, but every delivery is checked against the birth identity
+sub_start a_persist.out a "$A" "imago/v1/d/$A/#" -c
+stop "$sub_pid"
+pub svc imago-cloud "imago/v1/d/$A/rot/now" queued-for-device || fail "service cannot publish to A"
+sub_start abirth2.out abirth "$A" "imago/v1/prov/$A/resp" -c
+birth_pid=$sub_pid
+pub svc imago-cloud "imago/v1/d/$A/rot/now" live-for-device || fail "service cannot publish to A"
+pub svc imago-cloud "imago/v1/prov/$A/resp" prov-answer2 || fail "service cannot publish a resp"
+wait_for abirth2.out "prov-answer2" 5 || fail "birth identity did not get its resp"
+sleep 0.2
+stop "$birth_pid"
+grep -q "for-device" abirth2.out && fail "a birth certificate read the device session's messages"
+grep -q "denied $A access 1 to 'imago/v1/d/$A/rot/now': birth identity" broker.log ||
+  fail "delivery to the inherited subscription was not denied by the plugin"
+ok "stolen birth certificate taking over the device's persistent session reads nothing operational"
+
 # 2d. a device publishing to the control topic, with the service's name as username, is ignored
 sub_start b.out b "$B" "imago/v1/d/$B/#"
 b_pid=$sub_pid
