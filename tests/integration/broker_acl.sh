@@ -19,7 +19,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-[ -n "${BROKER_ACL_KEEP:-}" ] && trap "for p in \"\${pids[@]}\"; do kill \$p 2>/dev/null; done; echo kept \$work" EXIT
 cd "$work"
 fail() {
   echo "broker_acl: FAIL: $*" >&2
@@ -59,8 +58,7 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 start_broker() {
-  local try
-  for try in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     port=$(free_port)
     cat >broker.conf <<EOF
 per_listener_settings false
@@ -90,8 +88,8 @@ EOF
       mosquitto -c broker.conf >broker.out 2>&1 &
     broker=$!
     pids+=("$broker")
-    local i
-    for i in $(seq 1 100); do
+    local _
+    for _ in $(seq 1 100); do
       if grep -q "Opening ipv4 listen socket on port $port" broker.log 2>/dev/null &&
         grep -q "running" broker.log 2>/dev/null; then
         return 0
@@ -125,20 +123,18 @@ sub_start() { # out-file cert-base client-id topic... : background subscriber, w
   timeout 25 mosquitto_sub $(tls "$c") -i "$id" -q 1 -v "${targs[@]}" >"$out" 2>"$out.err" &
   sub_pid=$!
   pids+=("$sub_pid")
-  local i n
-  n=$(grep -c "Received SUBSCRIBE from $id" broker.log || true)
-  for i in $(seq 1 100); do
+  local _
+  for _ in $(seq 1 100); do
     [ "$(grep -c "Sending SUBACK to $id" broker.log || true)" -gt "${subacks[$id]:-0}" ] && break
     kill -0 "$sub_pid" 2>/dev/null || break
     sleep 0.05
   done
   subacks[$id]=$(grep -c "Sending SUBACK to $id" broker.log || true)
-  : "$n"
 }
 declare -A subacks
 wait_for() { # file pattern timeout-seconds
-  local i
-  for i in $(seq 1 $(($3 * 20))); do
+  local _
+  for _ in $(seq 1 $(($3 * 20))); do
     grep -qF -- "$2" "$1" 2>/dev/null && return 0
     sleep 0.05
   done
@@ -262,14 +258,14 @@ a_live=$sub_pid
 before=$(grep -c "Client $A been disconnected by administrative action" broker.log || true)
 t0=$(now_ms)
 control "{\"op\":\"deny\",\"id\":\"$A\",\"reason\":\"suspended\"}"
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
   [ "$(grep -c "Client $A been disconnected by administrative action" broker.log || true)" -gt "$before" ] && break
   sleep 0.02
 done
 grep -q "Client $A been disconnected by administrative action" broker.log || fail "A was not kicked after deny"
 cut_ms=$(($(now_ms) - t0))
 [ "$cut_ms" -le 1000 ] || fail "A cut after ${cut_ms} ms (limit 1000, including the service's publish)"
-for i in $(seq 1 150); do kill -0 "$a_live" 2>/dev/null || break; sleep 0.02; done
+for _ in $(seq 1 150); do kill -0 "$a_live" 2>/dev/null || break; sleep 0.02; done
 exit_note="mosquitto_sub exited after $(($(now_ms) - t0)) ms (its reconnect refused)"
 kill -0 "$a_live" 2>/dev/null && exit_note="mosquitto_sub still running after 3 s (reconnecting, refused)"
 pub svc imago-cloud "imago/v1/d/$A/rot/now" after-deny || true
@@ -290,7 +286,7 @@ a_live2=$sub_pid
 before=$(grep -c "Client $A been disconnected by administrative action" broker.log || true)
 t0=$(now_ms)
 control "{\"op\":\"deny-serial\",\"serial\":\"$(serial_of a.crt)\"}"
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
   [ "$(grep -c "Client $A been disconnected by administrative action" broker.log || true)" -gt "$before" ] && break
   sleep 0.02
 done
@@ -310,7 +306,7 @@ printf '{"v": 1, "ids": {"%s": "revoked"}, "serials": ["%s"]}\n' "$B" "$(serial_
 mv deny.json.tmp deny.json
 t0=$(now_ms)
 control '{"op":"reload"}'
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
   [ "$(grep -c "Client $B been disconnected by administrative action" broker.log || true)" -gt "$before" ] && break
   sleep 0.02
 done
@@ -338,7 +334,7 @@ b_hup=$sub_pid
 before=$(grep -c "Client $B been disconnected by administrative action" broker.log || true)
 printf '{"v": 1, "ids": {"%s": "suspended"}, "serials": []}\n' "$B" >deny.json
 kill -HUP "$broker"
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
   [ "$(grep -c "Client $B been disconnected by administrative action" broker.log || true)" -gt "$before" ] && break
   sleep 0.02
 done
