@@ -52,7 +52,7 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 cn_of() { openssl x509 -in "$1" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p'; }
-serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//'; }
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'; }
 
 # --- CA, data directory, devices ------------------------------------------------------------
 printf 'root passphrase\n' >pw
@@ -122,11 +122,12 @@ msg() {
 print(json.dumps({"v":1,"type":sys.argv[1],"id":sys.argv[2],"nonce":secrets.token_hex(16),
                   "csr":open(sys.argv[3]).read()}))' "${4:-enrol}" "$2" "dev/$1.csr" >"dev/$1.msg"
 }
-# rr NAME ID: dev/NAME.msg as one request/response on one connection; prints the answer
+# rr NAME ID [CERT PREFIX]: dev/NAME.msg as one request/response on one connection (client id =
+# CN), with the birth certificate dev/NAME.crt on imago/v1/prov/ID/ by default; prints the answer
 rr() {
-  local name=$1 id=$2
-  timeout 10 mosquitto_rr -h 127.0.0.1 -p "$MQTT" --cafile trust.crt --cert "dev/$name.crt" \
-    --key "dev/$name.key" -i "$id" -q 1 -t "imago/v1/prov/$id/req" -e "imago/v1/prov/$id/resp" \
+  local name=$1 id=$2 cert=${3:-dev/$1.crt} pre=${4:-imago/v1/prov/$2}
+  timeout 10 mosquitto_rr -h 127.0.0.1 -p "$MQTT" --cafile trust.crt --cert "$cert" \
+    --key "dev/$name.key" -i "$id" -q 1 -t "$pre/req" -e "$pre/resp" \
     -m "$(cat "dev/$name.msg")" -W "${RR_WAIT:-5}" 2>>rr.err
 }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
@@ -167,6 +168,28 @@ rr b "$B" >b.resp || fail "no answer to B's enrol with another key"
 [ "$(sqlite3 data/registry.db "SELECT state FROM devices WHERE id='$B'")" = 1 ] ||
   fail "B changed state"
 ok "CSR signed by another key: error IMAGO_EREG_KEY, device still imported"
+
+# --- rotation, seen, retirement ----------------------------------------------------------------
+msg a "$A" dev/a.key rotate
+rr a "$A" a.op.crt "imago/v1/d/$A/rot" >a.rot || fail "no answer to A's rotate"
+[ "$(field type <a.rot)" = cert ] || fail "rotate got $(cat a.rot)"
+field cert <a.rot >a.op2.crt
+old=$(serial_of a.op.crt)
+new=$(serial_of a.op2.crt)
+[ "$old" != "$new" ] || fail "rotation returned the same serial"
+# A reconnects with the new certificate: the plugin's seen event retires the old one
+timeout 10 mosquitto_pub -h 127.0.0.1 -p "$MQTT" --cafile trust.crt --cert a.op2.crt --key dev/a.key \
+  -i "$A" -q 1 -t "imago/v1/d/$A/state" -m up 2>>rr.err || fail "A cannot connect with its new certificate"
+wait_for data/broker/deny.json "$old" 5 || fail "old serial not in the deny file"
+wait_for up.log "event=deny_refresh result=ok" 5 || fail "no deny refresh logged"
+[ "$(sqlite3 data/registry.db "SELECT revoked FROM certs WHERE serial='$old'")" = 1 ] ||
+  fail "old certificate not retired in the registry"
+sleep 0.3
+if timeout 10 mosquitto_pub -h 127.0.0.1 -p "$MQTT" --cafile trust.crt --cert a.op.crt --key dev/a.key \
+  -i "$A" -q 1 -t "imago/v1/d/$A/state" -m old 2>>rr.err; then
+  fail "the retired certificate still connects"
+fi
+ok "rotate: new serial; seen with it retires the old one (registry, deny file, broker refuses it)"
 
 # --- HTTP broker-hook endpoint ------------------------------------------------------------------
 U=http://127.0.0.1:$HTTP/broker/v1
@@ -269,7 +292,7 @@ for i in $(seq 1 "$N"); do
   [ "$(openssl x509 -in "dev/d$i.op.crt" -noout -pubkey)" = "$(openssl pkey -in "dev/d$i.key" -pubout)" ] ||
     fail "d$i certificate is not for its key"
 done
-[ "$(sqlite3 data/registry.db 'SELECT count(*) FROM certs')" = $((N + 1)) ] || fail "extra certificates recorded"
+[ "$(sqlite3 data/registry.db 'SELECT count(*) FROM certs')" = $((N + 2)) ] || fail "extra certificates recorded"
 ok "crash: $N devices enrolled exactly once each, every received serial is the registry's ($((t1 - t0)) ms)"
 kill -TERM "$svc"
 wait "$svc" || fail "service exit status after SIGTERM"
