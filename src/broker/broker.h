@@ -30,10 +30,10 @@
 
 #include "authz/authz.h"
 
-#define BROKER_DENY_FILE_MAX (4u * 1024u * 1024u) /* bytes */
-#define BROKER_DENY_MAX      100000u              /* ids, and serials, each */
-#define BROKER_CONTROL_MAX   1024u                /* bytes of one control message */
-#define BROKER_SERIAL_MAX    40u                  /* hex chars (20 bytes) */
+#define BROKER_DENY_FILE_MAX (16u * 1024u * 1024u) /* bytes: room for both maxima */
+#define BROKER_DENY_MAX      100000u               /* ids, and serials, each */
+#define BROKER_CONTROL_MAX   1024u                 /* bytes of one control message */
+#define BROKER_SERIAL_MAX    40u                   /* hex chars (20 bytes) */
 #define BROKER_SEEN_TOPIC    "imago/v1/svc/seen"
 #define BROKER_CONTROL_TOPIC "$CONTROL/imago/v1"
 

@@ -192,6 +192,33 @@ static void test_too_many_serials_refused(void **state)
         free(buf);
 }
 
+static void test_full_deny_file_fits_the_size_limit(void **state)
+{
+        size_t n = BROKER_DENY_MAX, i, len = 0, cap = BROKER_DENY_FILE_MAX;
+        char *buf = malloc(cap);
+        struct broker_deny d;
+
+        (void)state;
+        assert_non_null(buf);
+        len += (size_t)snprintf(buf + len, cap - len, "{\"v\": 1, \"ids\": {");
+        for (i = 0; i < n; i++)
+                len += (size_t)snprintf(buf + len, cap - len, "%s\"%032zx\": \"suspended\"",
+                                        i ? ", " : "", i);
+        len += (size_t)snprintf(buf + len, cap - len, "}, \"serials\": [");
+        for (i = 0; i < n; i++)
+                len += (size_t)snprintf(buf + len, cap - len, "%s\"%040zx\"", i ? ", " : "", i);
+        len += (size_t)snprintf(buf + len, cap - len, "]}");
+        assert_true(len < cap - 1);
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(broker_deny_parse((uint8_t *)buf, len, &d), IMAGO_OK);
+        assert_int_equal(d.n_ids, n);
+        assert_int_equal(d.n_serials, n);
+        assert_int_equal(broker_deny_id_reason(&d, "0000000000000000000000000001869f"),
+                         BROKER_DENY_SUSPENDED);
+        broker_deny_free(&d);
+        free(buf);
+}
+
 static void test_suspend_does_not_soften_revoke(void **state)
 {
         struct broker_deny d;
@@ -515,6 +542,7 @@ int main(void)
             cmocka_unit_test(test_bad_deny_file_keeps_previous_set),
             cmocka_unit_test(test_oversized_deny_file_refused),
             cmocka_unit_test(test_too_many_serials_refused),
+            cmocka_unit_test(test_full_deny_file_fits_the_size_limit),
             cmocka_unit_test(test_suspend_does_not_soften_revoke),
             cmocka_unit_test(test_deny_set_sorted_inserts),
             cmocka_unit_test(test_control_message_fields),
