@@ -50,6 +50,7 @@ struct sim {
         uint64_t first_enrol_ms, last_enrol_ms;
         uint64_t rss_base, rss_peak;
         uint32_t peak_online;
+        uint64_t all_online_ms; /* first time every device was online */
         int enrol, rotate, stop_when_online, done;
         uint32_t rotated;
         uint32_t duration_s;
@@ -130,9 +131,10 @@ static void dev_state(void *arg, enum imago_link_state st, int err)
         case IMAGO_LINK_ONLINE:
                 d->online = 1;
                 s->online++;
-                if (s->online > s->peak_online) {
+                if (s->online > s->peak_online)
                         s->peak_online = s->online;
-                }
+                if (s->online == s->count && s->all_online_ms == 0)
+                        s->all_online_ms = t + 1;
                 if (d->enrolling && d->enrolled && d->t_enrolled_ms == 0) {
                         d->t_enrolled_ms = t;
                         s->enrolled++;
@@ -240,6 +242,10 @@ static void summary(struct sim *s, double secs)
                 printf("summary: rotated %u\n", s->rotated);
         printf("summary: enrolments/s %.1f  enrol-latency-ms p50 %u p99 %u\n",
                span > 0 ? (double)s->enrolled / span : 0.0, p50, p99);
+        if (s->all_online_ms != 0)
+                printf("summary: all-online-after-ms %llu  connections/s %.1f\n",
+                       (unsigned long long)(s->all_online_ms - 1),
+                       (double)s->count * 1000.0 / (double)s->all_online_ms);
         printf("summary: published %llu (%.1f msgs/s, %llu refused)  duration %.1fs\n",
                (unsigned long long)s->published, secs > 0 ? (double)s->published / secs : 0.0,
                (unsigned long long)s->pub_errors, secs);

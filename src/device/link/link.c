@@ -336,6 +336,7 @@ static void attempt(struct imago_link *l)
         if ((l->mosq = mosquitto_new(l->id, true, l)) == NULL ||
             mosquitto_int_option(l->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311) != 0 ||
             mosquitto_int_option(l->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0) != 0 ||
+            mosquitto_int_option(l->mosq, MOSQ_OPT_TCP_NODELAY, 1) != 0 ||
             mosquitto_void_option(l->mosq, MOSQ_OPT_SSL_CTX, l->ctx) != 0)
                 goto fail;
         mosquitto_connect_callback_set(l->mosq, on_connect);
