@@ -118,6 +118,17 @@ void link_fail(struct imago_link *l, int err)
 {
         uint32_t r = 0, d;
 
+        if (l->verify_err != 0 && !l->in_loop) {
+                long v = l->verify_err;
+
+                l->verify_err = 0;
+                IMAGO_WARN("link %s: server certificate of %s:%u refused: %s", l->id, l->host,
+                           l->port, X509_verify_cert_error_string(v));
+                err = v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH
+                          ? IMAGO_EPKI_NAME
+                          : IMAGO_EPKI_CHAIN;
+        }
+
         if (l->in_loop) {
                 if (l->fail_err == 0)
                         l->fail_err = err != 0 ? err : IMAGO_EIO;
@@ -174,7 +185,7 @@ static void after_loop(struct imago_link *l, int rc)
                 int err = rc == MOSQ_ERR_TLS                  ? IMAGO_ECRYPTO
                           : l->last_err != 0 && !l->connected ? l->last_err
                                                               : IMAGO_EIO;
-                if (rc == MOSQ_ERR_TLS)
+                if (rc == MOSQ_ERR_TLS && l->verify_err == 0)
                         IMAGO_WARN("link %s: TLS handshake with %s:%u failed", l->id, l->host,
                                    l->port);
                 link_fail(l, err);
@@ -302,6 +313,21 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
         link_prov_on_message(arg, msg);
 }
 
+static int ctx_index = -1;
+
+/* Remember why the server's certificate was refused (logged once the socket is gone). */
+static int verify_cb(int ok, X509_STORE_CTX *x)
+{
+        SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+        struct imago_link *l = ssl != NULL && ctx_index >= 0
+                                   ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_index)
+                                   : NULL;
+
+        if (!ok && l != NULL && l->verify_err == 0)
+                l->verify_err = X509_STORE_CTX_get_error(x);
+        return ok;
+}
+
 static int build_ctx(struct imago_link *l)
 {
         struct imago_identity_tls t = {.ca_path = l->ca_path, .server_name = l->server_name};
@@ -318,6 +344,10 @@ static int build_ctx(struct imago_link *l)
                 IMAGO_ERR_R(r, "link %s: cannot set up TLS", l->id);
                 return r;
         }
+        if (ctx_index < 0)
+                ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (ctx_index >= 0 && SSL_CTX_set_ex_data(l->ctx, ctx_index, l) == 1)
+                SSL_CTX_set_verify(l->ctx, SSL_CTX_get_verify_mode(l->ctx), verify_cb);
         l->ctx_op = op;
         return IMAGO_OK;
 }
@@ -333,6 +363,7 @@ static void attempt(struct imago_link *l)
         }
         r = IMAGO_EIO;
         l->last_err = 0;
+        l->verify_err = 0;
         if ((l->mosq = mosquitto_new(l->id, true, l)) == NULL ||
             mosquitto_int_option(l->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311) != 0 ||
             mosquitto_int_option(l->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0) != 0 ||

@@ -44,6 +44,7 @@ struct imago_link {
         int reconnect_now; /* a new certificate: reconnect at once */
         int in_loop;       /* inside libmosquitto: teardown is deferred */
         int stop_req, fail_err;
+        long verify_err; /* X509_V_ERR_* of the last handshake, 0 if none */
 
         /* request (enrol or rotate) */
         char nonce[33];
