@@ -141,6 +141,7 @@ struct broker_conn {
             *client; /* Mosquitto's context at authentication (compared, never dereferenced) */
         struct imago_authz_identity who;
         char serial[BROKER_SERIAL_MAX + 1];
+        int64_t gone_at; /* 0 while connected; else when a clean session ended (seconds) */
         struct broker_conn *next;
 };
 
@@ -156,6 +157,15 @@ int broker_conns_put(struct broker_conns *t, const struct broker_conn *e);
 struct broker_conn *broker_conns_get(struct broker_conns *t, const char *client_id);
 /* Remove client_id's entry; when client is not NULL only if the entry belongs to it. */
 void broker_conns_remove(struct broker_conns *t, const char *client_id, const void *client);
+/*
+ * A clean session ended: mark client_id's entry gone at now (only if it belongs to
+ * client).  The entry stays for the checks that follow a disconnect (the will
+ * message, published after Mosquitto's DISCONNECT event) until
+ * broker_conns_reap() removes entries gone for at least min_age seconds.
+ */
+void broker_conns_mark_gone(struct broker_conns *t, const char *client_id, const void *client,
+                            int64_t now);
+void broker_conns_reap(struct broker_conns *t, int64_t now, int64_t min_age);
 /* Call fn for every entry (fn must not change the table). */
 void broker_conns_each(struct broker_conns *t, void (*fn)(struct broker_conn *e, void *arg),
                        void *arg);

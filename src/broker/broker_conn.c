@@ -74,6 +74,34 @@ void broker_conns_remove(struct broker_conns *t, const char *client_id, const vo
         }
 }
 
+void broker_conns_mark_gone(struct broker_conns *t, const char *client_id, const void *client,
+                            int64_t now)
+{
+        struct broker_conn *e = broker_conns_get(t, client_id);
+
+        if (e != NULL && e->client == client)
+                e->gone_at = now > 0 ? now : 1;
+}
+
+void broker_conns_reap(struct broker_conns *t, int64_t now, int64_t min_age)
+{
+        struct broker_conn **pp, *e;
+        size_t b;
+
+        for (b = 0; b < BROKER_CONN_BUCKETS; b++) {
+                pp = &t->bucket[b];
+                while ((e = *pp) != NULL) {
+                        if (e->gone_at != 0 && now - e->gone_at >= min_age) {
+                                *pp = e->next;
+                                free(e);
+                                t->count--;
+                        } else {
+                                pp = &e->next;
+                        }
+                }
+        }
+}
+
 void broker_conns_each(struct broker_conns *t, void (*fn)(struct broker_conn *e, void *arg),
                        void *arg)
 {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mosquitto.h>
 #include <mosquitto_broker.h>
@@ -28,7 +29,11 @@ struct plugin {
         char service_cn[IMAGO_AUTHZ_NAME_MAX + 1];
         struct broker_deny deny;
         struct broker_conns conns;
+        int64_t last_reap;
 };
+
+#define BROKER_REAP_EVERY 10 /* seconds between sweeps of ended clean sessions */
+#define BROKER_GONE_KEEP  60 /* seconds an ended clean session's identity is kept */
 
 #define LOG(level, ...) mosquitto_log_printf((level), "imago: " __VA_ARGS__)
 
@@ -325,9 +330,28 @@ static int on_disconnect(int event, void *event_data, void *userdata)
         struct plugin *p = userdata;
 
         (void)event;
-        /* A persistent session keeps its identity: messages queued for it are still checked. */
+        /*
+         * A persistent session keeps its identity: messages queued for it are still
+         * checked.  A clean one is reaped later: its will is published (and checked)
+         * after this event.
+         */
         if (mosquitto_client_clean_session(ed->client))
-                broker_conns_remove(&p->conns, mosquitto_client_id(ed->client), ed->client);
+                broker_conns_mark_gone(&p->conns, mosquitto_client_id(ed->client), ed->client,
+                                       (int64_t)time(NULL));
+        return MOSQ_ERR_SUCCESS;
+}
+
+static int on_tick(int event, void *event_data, void *userdata)
+{
+        struct plugin *p = userdata;
+        int64_t now = (int64_t)time(NULL);
+
+        (void)event;
+        (void)event_data;
+        if (now - p->last_reap >= BROKER_REAP_EVERY) {
+                broker_conns_reap(&p->conns, now, BROKER_GONE_KEEP);
+                p->last_reap = now;
+        }
         return MOSQ_ERR_SUCCESS;
 }
 
@@ -423,7 +447,8 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userd
             mosquitto_callback_register(identifier, MOSQ_EVT_CONTROL, on_control,
                                         BROKER_CONTROL_TOPIC, p) ||
             mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, p) ||
-            mosquitto_callback_register(identifier, MOSQ_EVT_RELOAD, on_reload, NULL, p)) {
+            mosquitto_callback_register(identifier, MOSQ_EVT_RELOAD, on_reload, NULL, p) ||
+            mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, NULL, p)) {
                 LOG(MOSQ_LOG_ERR, "cannot register callbacks");
                 r = IMAGO_ESTATE;
                 goto out;
@@ -453,6 +478,7 @@ EXPORT int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *option
         mosquitto_callback_unregister(p->pid, MOSQ_EVT_CONTROL, on_control, BROKER_CONTROL_TOPIC);
         mosquitto_callback_unregister(p->pid, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
         mosquitto_callback_unregister(p->pid, MOSQ_EVT_RELOAD, on_reload, NULL);
+        mosquitto_callback_unregister(p->pid, MOSQ_EVT_TICK, on_tick, NULL);
         plugin_free(p);
         free(p);
         return MOSQ_ERR_SUCCESS;

@@ -114,24 +114,24 @@ pub() { # cert-base client-id topic message [extra]
   # shellcheck disable=SC2046
   timeout 10 mosquitto_pub $(tls "$c") -i "$id" -q 1 -t "$t" -m "$m" "$@" 2>>pub.err
 }
-sub_start() { # out-file cert-base client-id topic... : background subscriber, waits until subscribed
+sub_start() { # out-file cert-base client-id topic-or-option... : background subscriber, returns once subscribed
   local out=$1 c=$2 id=$3; shift 3
-  local targs=() t
+  local targs=() t before
   for t in "$@"; do case $t in -*) targs+=("$t") ;; *) targs+=(-t "$t") ;; esac; done
   : >"$out"
+  before=$(grep -c "Sending SUBACK to $id" broker.log || true)
   # shellcheck disable=SC2046
   timeout 25 mosquitto_sub $(tls "$c") -i "$id" -q 1 -v "${targs[@]}" >"$out" 2>"$out.err" &
   sub_pid=$!
   pids+=("$sub_pid")
   local _
   for _ in $(seq 1 100); do
-    [ "$(grep -c "Sending SUBACK to $id" broker.log || true)" -gt "${subacks[$id]:-0}" ] && break
+    [ "$(grep -c "Sending SUBACK to $id" broker.log || true)" -gt "$before" ] && return 0
     kill -0 "$sub_pid" 2>/dev/null || break
     sleep 0.05
   done
-  subacks[$id]=$(grep -c "Sending SUBACK to $id" broker.log || true)
+  fail "subscriber $id on $* not subscribed"
 }
-declare -A subacks
 wait_for() { # file pattern timeout-seconds
   local _
   for _ in $(seq 1 $(($3 * 20))); do
@@ -184,6 +184,29 @@ pub a "$A" "imago/v1/d/$B/state" a-spoof-svc -u imago-cloud || true
 pub a "$A" "imago/v1/svc/seen" a-fake-seen || true
 pub a "$A" "imago/v1/prov/$A/req" a-prov || true
 pub a "$A" "\$SYS/broker/x" a-sys || true
+# A's last will: on B's topic it is refused, on its own topic it is delivered
+will_client() { # will-topic payload: connect as A with that will, then die without DISCONNECT
+  local before
+  before=$(grep -c "Sending SUBACK to $A" broker.log || true)
+  # not under timeout(1): SIGKILL must reach mosquitto_sub itself (bounded by the loop below)
+  # shellcheck disable=SC2046
+  mosquitto_sub $(tls a) -i "$A" -q 1 -t "imago/v1/d/$A/x" --will-topic "$1" \
+    --will-payload "$2" --will-qos 1 >/dev/null 2>&1 &
+  local w=$! _
+  pids+=("$w")
+  for _ in $(seq 1 100); do
+    [ "$(grep -c "Sending SUBACK to $A" broker.log || true)" -gt "$before" ] && break
+    sleep 0.05
+  done
+  kill -9 "$w" 2>/dev/null || true
+  wait "$w" 2>/dev/null || true
+}
+will_client "imago/v1/d/$B/state" a-will-on-b
+wait_for broker.log "denied $A access 2 to 'imago/v1/d/$B/state'" 5 || fail "A's will on B's topic not denied"
+will_client "imago/v1/d/$A/lwt" a-own-will
+wait_for svc.out "imago/v1/d/$A/lwt a-own-will" 5 || fail "A's will on its own topic was not delivered"
+grep -q "a-will-on-b" b.out svc.out && fail "A's will reached B's topic"
+ok "last will: on B's topic refused, on A's own topic delivered"
 # birth certificate of A: its provisioning request only
 pub abirth "$A" "imago/v1/d/$A/state" birth-op || true
 pub abirth "$A" "imago/v1/prov/$A/req" birth-req || fail "birth certificate cannot publish its req"

@@ -314,6 +314,22 @@ static void test_conn_table_session_takeover(void **state)
         assert_non_null(got);
         assert_int_equal(got->who.role, IMAGO_AUTHZ_DEVICE);
         assert_string_equal(got->serial, "0b");
+        /* a clean session that ends keeps its identity for its will, then is reaped */
+        broker_conns_mark_gone(t, ID_A, &old_ctx, 1000); /* not its connection: no effect */
+        assert_int_equal(broker_conns_get(t, ID_A)->gone_at, 0);
+        broker_conns_mark_gone(t, ID_A, &new_ctx, 1000);
+        broker_conns_reap(t, 1059, 60);
+        assert_non_null(broker_conns_get(t, ID_A));
+        /* reconnecting before the reap makes it live again */
+        e.client = &new_ctx;
+        assert_int_equal(broker_conns_put(t, &e), IMAGO_OK);
+        broker_conns_reap(t, 5000, 60);
+        assert_non_null(broker_conns_get(t, ID_A));
+        broker_conns_mark_gone(t, ID_A, &new_ctx, 5000);
+        broker_conns_reap(t, 5060, 60);
+        assert_null(broker_conns_get(t, ID_A));
+        assert_int_equal(t->count, 0);
+        assert_int_equal(broker_conns_put(t, &e), IMAGO_OK);
         broker_conns_remove(t, ID_A, &new_ctx);
         assert_null(broker_conns_get(t, ID_A));
         assert_int_equal(t->count, 0);
