@@ -20,6 +20,7 @@
 #include "cloud/registry/registry.h"
 #include "cloud/svc_enrol.h"
 #include "cloud/svc_hook.h"
+#include "cloud/svc_priv.h"
 #include "crypto/keys.h"
 #include "crypto/keys_openssl.h"
 #include "pki/pki.h"
@@ -568,6 +569,40 @@ static void test_hook_bad_requests(void **state)
         assert_int_equal(imago_svc_hook_from_path("/broker/v1/emqx/authz/", &h), IMAGO_ENOTFOUND);
 }
 
+static void test_pid_file_refuses_a_live_owner(void **state)
+{
+        struct fixture *f = *state;
+        char path[128], text[32];
+        FILE *fp;
+
+        snprintf(path, sizeof(path), "%s/imago-cloud.pid", f->dir);
+        /* A live process (our parent) holds it: refused, file untouched. */
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, "%ld\n", (long)getppid());
+        fclose(fp);
+        assert_int_equal(imago_svc_pid_write(path), IMAGO_EEXIST);
+        /* A stale pid (no such process) is replaced by ours. */
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, "2147483646\n");
+        fclose(fp);
+        assert_int_equal(imago_svc_pid_write(path), IMAGO_OK);
+        fp = fopen(path, "r");
+        assert_non_null(fp);
+        assert_non_null(fgets(text, sizeof(text), fp));
+        fclose(fp);
+        assert_int_equal(strtol(text, NULL, 10), (long)getpid());
+        /* Garbage is stale too. */
+        fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, "not a pid");
+        fclose(fp);
+        assert_int_equal(imago_svc_pid_write(path), IMAGO_OK);
+        imago_svc_pid_remove(path);
+        assert_int_not_equal(access(path, F_OK), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -583,6 +618,7 @@ int main(void)
             cmocka_unit_test(test_hook_emqx_decisions),
             cmocka_unit_test(test_hook_vernemq_decisions),
             cmocka_unit_test(test_hook_bad_requests),
+            cmocka_unit_test(test_pid_file_refuses_a_live_owner),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
