@@ -105,7 +105,9 @@ if timeout 30 "$SIM" run --devices fleet --host 127.0.0.1 --port "$port" --ca ca
 ok "server name mismatch refused"
 
 # 3. Broker restart: devices reconnect with backoff and are all online at the end.
-run_sim ca/server-ca.crt --publish-rate 2 --duration 9 >sim4.txt 2>&1 &
+# (a simple command in the background: a backgrounded function would run the EXIT trap)
+timeout 30 "$SIM" run --devices fleet --host 127.0.0.1 --port "$port" --ca ca/server-ca.crt \
+  --server-name localhost --root ca/root.crt --publish-rate 2 --duration 9 >sim4.txt 2>&1 &
 spid=$!
 sleep 2.5
 stop_broker
