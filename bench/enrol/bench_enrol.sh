@@ -16,6 +16,8 @@
 # Prints a Markdown table.
 set -euo pipefail
 B=${IMAGO_BIN:-$(pwd)/build}
+# imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
+CB=${IMAGO_CLOUD_BIN:-$B}
 N=${1:-200}
 RATE=${2:-0}
 HOLD=${HOLD:-5}
@@ -43,10 +45,10 @@ echo "generating $N simulated devices..." >&2
 "$B/imago-sim" factory --ca ca --passphrase-file root.pass --count "$N" --out fleet >/dev/null
 
 mport=$(free_port); hport=$(free_port)
-"$B/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-  --http-port "$hport" --plugin "$B/imago_broker.so" >/dev/null
-"$B/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
-"$B/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
+"$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
+  --http-port "$hport" --plugin "$CB/imago_broker.so" >/dev/null
+"$CB/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
+"$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
 cpid=$!; pids+=("$cpid")
 wait_port "$mport" || { tail cloud.log >&2; echo "imago-cloud did not start" >&2; exit 1; }
 sleep 0.5

@@ -7,6 +7,8 @@
 # a broker certificate from another CA is refused; SIGTERM stops the daemon cleanly.
 set -euo pipefail
 B=${IMAGO_BIN:?}
+# imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
+CB=${IMAGO_CLOUD_BIN:-$B}
 export PATH=$PATH:/usr/sbin
 for t in mosquitto python3 softhsm2-util; do command -v "$t" >/dev/null || { echo "agent_enrol: $t not installed" >&2; exit 1; }; done
 work=$(mktemp -d)
@@ -43,10 +45,10 @@ id=$(awk '$1 == "id" {print $2}' labels.txt)
 for try in 1 2 3 4 5; do
   mport=$(free_port); hport=$(free_port)
   rm -rf data
-  "$B/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-    --http-port "$hport" --plugin "$B/imago_broker.so" >/dev/null
-  "$B/imago-cloud" import-batch --data data batch/manifest.json >/dev/null
-  "$B/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
+  "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
+    --http-port "$hport" --plugin "$CB/imago_broker.so" >/dev/null
+  "$CB/imago-cloud" import-batch --data data batch/manifest.json >/dev/null
+  "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
   cpid=$!
   up=0
   for _ in $(seq 100); do

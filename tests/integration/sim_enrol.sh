@@ -5,6 +5,8 @@
 # operational connections and publishing.  Bounded waits; everything killed in the trap.
 set -euo pipefail
 B=${IMAGO_BIN:?}
+# imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
+CB=${IMAGO_CLOUD_BIN:-$B}
 N=${SIM_ENROL_COUNT:-50}
 export PATH=$PATH:/usr/sbin
 for t in mosquitto python3; do command -v "$t" >/dev/null || { echo "sim_enrol: $t not installed" >&2; exit 1; }; done
@@ -33,10 +35,10 @@ printf 'cloud secret\n' >cloud.pass
 for try in 1 2 3 4 5; do
   mport=$(free_port); hport=$(free_port)
   rm -rf data
-  "$B/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-    --http-port "$hport" --plugin "$B/imago_broker.so" >/dev/null
-  "$B/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
-  "$B/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
+  "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
+    --http-port "$hport" --plugin "$CB/imago_broker.so" >/dev/null
+  "$CB/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
+  "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
   cpid=$!
   up=0
   for _ in $(seq 100); do
