@@ -28,6 +28,11 @@
 #include "device/link/link.h"
 #include "pki/pki.h"
 
+#include <event2/event.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #define PASS "link test passphrase"
 
 static char dir[64], ours[128], other[128];
@@ -320,6 +325,162 @@ static void test_rotation_due_at_two_thirds(void **state)
         free(pem);
 }
 
+/* A file-key identity for device A with its birth certificate loaded. */
+static struct imago_identity *open_a(char **birth)
+{
+        struct imago_identity_config ic = {.backend = IMAGO_IDENTITY_FILE};
+        struct imago_identity *id = NULL;
+        char kp[200];
+
+        snprintf(kp, sizeof(kp), "%s/a.key", dir);
+        if (access(kp, F_OK) != 0)
+                assert_int_equal(imago_privkey_save(&ka, kp, NULL), IMAGO_OK);
+        ic.key_path = kp;
+        assert_int_equal(imago_identity_open(&ic, &id), IMAGO_OK);
+        *birth = issue(&factory, IMAGO_PKI_BIRTH, &pa, ida, 0);
+        return id;
+}
+
+static void base_cfg(struct imago_link_config *c, struct imago_identity *id, const char *birth,
+                     char *ca, char *rootp, uint16_t port)
+{
+        memset(c, 0, sizeof(*c));
+        snprintf(ca, 200, "%s/ca/%s", dir, imago_pki_cert_file(IMAGO_PKI_SERVER_CA));
+        snprintf(rootp, 200, "%s/ca/%s", dir, imago_pki_cert_file(IMAGO_PKI_ROOT));
+        c->identity = id;
+        c->host = "127.0.0.1";
+        c->port = port;
+        c->ca_path = ca;
+        c->server_name = "localhost";
+        c->root_path = rootp;
+        c->birth_pem = birth;
+}
+
+static void noop(void *arg, const char *topic, const uint8_t *p, size_t n)
+{
+        (void)arg;
+        (void)topic;
+        (void)p;
+        (void)n;
+}
+
+static void test_link_config_and_api_refusals(void **state)
+{
+        struct event_base *base = event_base_new();
+        char *birth = NULL, ca[200], rootp[200], suffix[80];
+        struct imago_identity *id = open_a(&birth);
+        struct imago_link_config c;
+        struct imago_link *l = NULL;
+        char *otherdev = issue(&issuing, IMAGO_PKI_DEVICE, &pb, idb, 0);
+        char *chain = issuing_pem(&issuing);
+
+        (void)state;
+        base_cfg(&c, id, birth, ca, rootp, 1);
+        c.root_path = NULL;
+        assert_int_equal(imago_link_new(base, &c, NULL, &l), IMAGO_EINVAL);
+        base_cfg(&c, id, birth, ca, rootp, 1);
+        c.birth_pem = NULL;
+        assert_int_equal(imago_link_new(base, &c, NULL, &l), IMAGO_EINVAL);
+        /* A stored operational certificate that is another device's is refused. */
+        base_cfg(&c, id, birth, ca, rootp, 1);
+        c.cert_pem = otherdev;
+        c.chain_pem = chain;
+        assert_int_not_equal(imago_link_new(base, &c, NULL, &l), IMAGO_OK);
+        assert_null(l);
+
+        base_cfg(&c, id, birth, ca, rootp, 1);
+        assert_int_equal(imago_link_new(base, &c, NULL, &l), IMAGO_OK);
+        assert_string_equal(imago_link_device_id(l), ida);
+        assert_int_equal(imago_link_enrolled(l), 0);
+        assert_int_equal(imago_link_state(l), IMAGO_LINK_IDLE);
+        /* Handlers: only below the device's own prefix, never the rotation topics. */
+        assert_int_equal(imago_link_handle(l, "cmd/#", noop, NULL), IMAGO_OK);
+        assert_int_equal(imago_link_handle(l, "rot/now", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "rot", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "a/+/b", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "a/#/b", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "/abs", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "../x", noop, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_link_handle(l, "x", NULL, NULL), IMAGO_EINVAL);
+        memset(suffix, 'a', 65);
+        suffix[65] = '\0';
+        assert_int_equal(imago_link_handle(l, suffix, noop, NULL), IMAGO_EINVAL);
+        for (int i = 1; i < 16; i++) {
+                snprintf(suffix, sizeof(suffix), "h%d", i);
+                assert_int_equal(imago_link_handle(l, suffix, noop, NULL), IMAGO_OK);
+        }
+        assert_int_equal(imago_link_handle(l, "one-too-many", noop, NULL), IMAGO_ETOOBIG);
+        /* Publishing needs an operational connection. */
+        assert_int_equal(imago_link_publish(l, "state", (const uint8_t *)"{}", 2), IMAGO_ESTATE);
+        assert_int_equal(imago_link_publish(l, "state/#", (const uint8_t *)"{}", 2), IMAGO_EINVAL);
+        imago_link_free(l);
+        imago_identity_close(id);
+        event_base_free(base);
+        free(birth);
+        free(otherdev);
+        free(chain);
+}
+
+struct states {
+        int waiting, connecting, failed;
+        int last_err;
+};
+
+static void count_state(void *arg, enum imago_link_state st, int err)
+{
+        struct states *s = arg;
+
+        s->waiting += st == IMAGO_LINK_WAITING && err != 0;
+        s->connecting += st == IMAGO_LINK_CONNECTING;
+        s->failed += st == IMAGO_LINK_FAILED;
+        if (err != 0)
+                s->last_err = err;
+}
+
+static void test_link_gives_up_after_failures_with_backoff(void **state)
+{
+        struct event_base *base = event_base_new();
+        char *birth = NULL, ca[200], rootp[200];
+        struct imago_identity *id = open_a(&birth);
+        struct imago_link_config c;
+        struct imago_link_callbacks cb = {.on_state = count_state};
+        struct imago_link *l = NULL;
+        struct states st = {0};
+        struct sockaddr_in sa = {.sin_family = AF_INET};
+        socklen_t sl = sizeof(sa);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct timespec t0, t1;
+        long ms;
+
+        (void)state;
+        /* A port with nothing listening: bind, read the port, close. */
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+        close(fd);
+        base_cfg(&c, id, birth, ca, rootp, ntohs(sa.sin_port));
+        c.backoff_base_ms = 50;
+        c.backoff_cap_ms = 100;
+        c.max_failures = 4;
+        cb.arg = &st;
+        assert_int_equal(imago_link_new(base, &c, &cb, &l), IMAGO_OK);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(imago_link_run_blocking(l, 1, 10000, 0), IMAGO_EIO);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+        /* four attempts, three backoff waits of at most 50, 100, 100 ms */
+        assert_int_equal(st.connecting, 4);
+        assert_int_equal(st.waiting, 3);
+        assert_int_equal(st.failed, 1);
+        assert_int_equal(st.last_err, IMAGO_EIO);
+        assert_true(ms < 2000);
+        imago_link_free(l);
+        imago_identity_close(id);
+        event_base_free(base);
+        free(birth);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -333,6 +494,8 @@ int main(void)
             cmocka_unit_test(test_cert_answer_expired_refused),
             cmocka_unit_test(test_cert_answer_garbage_refused),
             cmocka_unit_test(test_rotation_due_at_two_thirds),
+            cmocka_unit_test(test_link_config_and_api_refusals),
+            cmocka_unit_test(test_link_gives_up_after_failures_with_backoff),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
