@@ -5,7 +5,9 @@
 #   - enrolment: certificate chains to the issuing CA and carries the birth key; a retry gets
 #     the same serial; an unknown device and a CSR with another key get errors
 #   - the broker-hook HTTP endpoint with curl (allow, deny, 400, 404, 405)
-#   - SIGHUP -> reload published; SIGTERM -> service and broker gone, PID file removed
+#   - rotation; the seen event retires the old certificate and the broker refuses it
+#   - `imago-cloud devices revoke` -> SIGHUP -> reload -> the broker cuts the live session
+#   - SIGTERM -> service and broker gone, PID file removed; a second `up` is refused
 #   - crash: 28 devices enrolling in parallel, imago-cloud SIGKILLed in the middle (its broker
 #     dies with it), restarted; every device ends enrolled once, with the registry's serial.
 # Devices enter the registry with sqlite3 (import-batch needs a manifest signed by a SoftHSM
@@ -237,6 +239,32 @@ case "$got" in "400 "*"IMAGO_ETOOBIG"*) ;; *) fail "oversize body got '$got'" ;;
 [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$U/emqx/authz")" = 405 ] || fail "GET not 405"
 [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -d '{}' "$U/emqx/nope")" = 404 ] || fail "unknown path not 404"
 ok "HTTP endpoint: EMQX and VerneMQ allow/deny, 400 on bad or oversize JSON, 404, 405"
+
+# --- revocation from the admin CLI: SIGHUP -> reload -> live session cut ---------------------------
+conns=$(grep -c "New client connected from .* as $A (" up.log || true)
+timeout 15 mosquitto_sub -h 127.0.0.1 -p "$MQTT" --cafile trust.crt --cert a.op2.crt --key dev/a.key \
+  -i "$A" -q 1 -t "imago/v1/d/$A/#" >a.sub 2>a.sub.err &
+asub=$!
+pids+=("$asub")
+for i in $(seq 1 100); do
+  [ "$(grep -c "New client connected from .* as $A (" up.log || true)" -gt "$conns" ] && break
+  sleep 0.05
+done
+[ "$(grep -c "New client connected from .* as $A (" up.log || true)" -gt "$conns" ] ||
+  fail "A's subscriber did not connect"
+reloads=$(grep -c "event=deny_reload result=ok" up.log || true)
+"$CLOUD" devices revoke --data "$work/data" --reason stolen "$A" >/dev/null || fail "devices revoke"
+for i in $(seq 1 100); do
+  [ "$(grep -c "event=deny_reload result=ok" up.log || true)" -gt "$reloads" ] && break
+  sleep 0.05
+done
+[ "$(grep -c "event=deny_reload result=ok" up.log || true)" -gt "$reloads" ] ||
+  fail "the admin's SIGHUP did not make the service publish a reload"
+for i in $(seq 1 40); do kill -0 "$asub" 2>/dev/null || break; sleep 0.05; done
+grep -q "kicking $A" up.log || fail "A's live session was not cut"
+expect "EMQX authn revoked device" '200 {"result":"deny"}' emqx/authn \
+  "{\"clientid\":\"$A\",\"username\":\"\",\"cert_subject\":\"CN=$A,OU=device,O=imago\",\"cert_common_name\":\"$A\"}"
+ok "devices revoke: SIGHUP -> reload published -> broker cut A's session; HTTP hook denies A"
 
 # --- SIGHUP, SIGTERM ------------------------------------------------------------------------------
 kill -HUP "$svc"
