@@ -236,54 +236,57 @@ enum imago_authz_result imago_svc_hook_decide(const struct imago_svc_hookreq *re
                                               int (*state_of)(void *arg, const char *id), void *arg,
                                               const char **why)
 {
+        enum imago_authz_result res = IMAGO_AUTHZ_DENY;
         struct imago_authz_identity who;
         enum imago_authz_role role;
-        const char *name;
+        const char *name, *dummy;
         int state = 0, denied;
-        const char *dummy;
 
         if (why == NULL)
                 why = &dummy;
         *why = "bad request";
         if (req == NULL || state_of == NULL)
-                return IMAGO_AUTHZ_DENY;
-        /* The identity is the certificate CN; the client id must be the same. */
+                goto out;
+        /*
+         * The identity is the certificate CN (EMQX authn: a username the
+         * client sent is ignored, docs/protocol.md); the client id must be it.
+         */
         name = req->hook == IMAGO_SVC_EMQX_AUTHN ? req->cn : req->username;
         if (name[0] == '\0') {
                 *why = "no identity";
-                return IMAGO_AUTHZ_DENY;
+                goto out;
         }
-        /* EMQX authn: a username the client sent is ignored (docs/protocol.md). */
         if (strcmp(req->clientid, name) != 0) {
                 *why = "client id is not the certificate CN";
-                return IMAGO_AUTHZ_DENY;
-        }
-        if (service_cn == NULL || strcmp(name, service_cn) != 0)
-                state = state_of(arg, name);
-        role = role_of(req, name, service_cn, state);
-        if (role == IMAGO_AUTHZ_NONE) {
-                *why = "unknown identity or role";
-                return IMAGO_AUTHZ_DENY;
-        }
-        if (imago_authz_identity_set(&who, role, name) != IMAGO_AUTHZ_ALLOW) {
-                *why = "name does not fit the role";
-                return IMAGO_AUTHZ_DENY;
-        }
-        denied = state == IMAGO_REG_SUSPENDED || state == IMAGO_REG_REVOKED;
-        if (imago_authz_connect(&who, denied, why) != IMAGO_AUTHZ_ALLOW)
-                return IMAGO_AUTHZ_DENY;
-        for (size_t i = 0; i < req->ntopics; i++) {
-                if (imago_authz_topic(&who, req->action, req->topics[i], strlen(req->topics[i]),
-                                      why) != IMAGO_AUTHZ_ALLOW)
-                        return IMAGO_AUTHZ_DENY;
+                goto out;
         }
         if (req->ntopics == 0 && req->hook != IMAGO_SVC_EMQX_AUTHN &&
             req->hook != IMAGO_SVC_VMQ_REGISTER) {
                 *why = "no topic";
-                return IMAGO_AUTHZ_DENY;
+                goto out;
+        }
+        if (service_cn == NULL || strcmp(name, service_cn) != 0)
+                state = state_of(arg, name);
+        if ((role = role_of(req, name, service_cn, state)) == IMAGO_AUTHZ_NONE) {
+                *why = "unknown identity or role";
+                goto out;
+        }
+        if (imago_authz_identity_set(&who, role, name) != IMAGO_AUTHZ_ALLOW) {
+                *why = "name does not fit the role";
+                goto out;
+        }
+        denied = state == IMAGO_REG_SUSPENDED || state == IMAGO_REG_REVOKED;
+        if (imago_authz_connect(&who, denied, why) != IMAGO_AUTHZ_ALLOW)
+                goto out;
+        for (size_t i = 0; i < req->ntopics; i++) {
+                if (imago_authz_topic(&who, req->action, req->topics[i], strlen(req->topics[i]),
+                                      why) != IMAGO_AUTHZ_ALLOW)
+                        goto out;
         }
         *why = "allowed";
-        return IMAGO_AUTHZ_ALLOW;
+        res = IMAGO_AUTHZ_ALLOW;
+out:
+        return res;
 }
 
 const char *imago_svc_hook_answer(enum imago_svc_hook hook, enum imago_authz_result res)
