@@ -35,10 +35,14 @@
  *   PINs or message bodies.
  *
  * Errors: IMAGO_EINVAL (bad configuration), IMAGO_ENOMEM, IMAGO_EIO (MQTT
- * library refused), IMAGO_ETOOBIG, IMAGO_EPKI_CHAIN / IMAGO_EPKI_NAME /
- * IMAGO_EKEY_TYPE (a `cert` answer that fails the check),
- * IMAGO_EPROTO_STATE (an unexpected answer), errors of imago_identity and
- * imago_proto.
+ * library refused, connection refused, lost or not up within 10 s),
+ * IMAGO_ECRYPTO (TLS handshake failed), IMAGO_EPKI_CHAIN / IMAGO_EPKI_NAME
+ * (the broker's certificate refused by the pinned CA / the server name;
+ * or a `cert` answer that fails the check, like IMAGO_EKEY_TYPE),
+ * IMAGO_EPERM (CONNACK or SUBACK refused), IMAGO_EPROTO_STATE (no answer
+ * after 3 sends), the IMAGO_E* code named in an `error` answer, errors of
+ * imago_identity and imago_proto.  The reason of a failed attempt reaches
+ * on_state (WAITING or FAILED) and imago_link_run_blocking().
  */
 #ifndef IMAGO_DEVICE_LINK_LINK_H
 #define IMAGO_DEVICE_LINK_LINK_H
