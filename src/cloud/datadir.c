@@ -135,7 +135,7 @@ static int fill(const struct imago_cloud_init_opts *o, const struct imago_cloud_
         char *text = NULL;
         struct passwd *pw;
         size_t i, len = 0;
-        int r;
+        int r, n;
 
         for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
                 if ((r = imago_cloud_datadir_path(path, sizeof(path), tmp, subdirs[i])) != 0)
@@ -163,7 +163,11 @@ static int fill(const struct imago_cloud_init_opts *o, const struct imago_cloud_
         if ((r = imago_cloud_datadir_mosquitto_conf(c, pw->pw_name, &text, &len)) != 0 ||
             (r = write_text(tmp, IMAGO_CLOUD_F_MOSQUITTO, text, len, 0600)) != 0)
                 goto out;
-        snprintf(uri, sizeof(uri), "sqlite:%s/%s", tmp, IMAGO_CLOUD_F_REGISTRY);
+        n = snprintf(uri, sizeof(uri), "sqlite:%s/%s", tmp, IMAGO_CLOUD_F_REGISTRY);
+        if (n < 0 || (size_t)n >= sizeof(uri)) {
+                r = IMAGO_EINVAL;
+                goto out;
+        }
         if ((r = imago_registry_open(uri, &reg)) != 0)
                 goto out;
         if ((r = imago_cloud_datadir_path(path, sizeof(path), tmp, IMAGO_CLOUD_F_DENY)) != 0 ||

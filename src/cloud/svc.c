@@ -69,7 +69,7 @@ static int setup(struct imago_svc *s, const struct imago_svc_opts *o)
                 return r;
         }
         imago_log_set_level(s->cfg.log_level);
-        if ((r = imago_registry_open(s->cfg.registry, &s->reg)) != IMAGO_OK) {
+        if ((r = imago_registry_open_existing(s->cfg.registry, &s->reg)) != IMAGO_OK) {
                 imago_svc_log(IMAGO_LOG_ERROR, "registry_open", "result=%s", imago_errname(r));
                 return r;
         }
