@@ -58,11 +58,11 @@ static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v
                    unsigned *seen, unsigned ln, char *err, size_t es)
 {
         static const char *const keys[] = {
-            "mode", "token", "module",  "pin_file",    "key_file",  "store",      "host",
-            "port", "ca",    "root_ca", "server_name", "keepalive", "backoff_max"};
-        char **strs[] = {NULL,     &c->token, &c->module, &c->pin_file, &c->key_file,    &c->store,
-                         &c->host, NULL,      &c->ca,     &c->root_ca,  &c->server_name, NULL,
-                         NULL};
+            "mode", "token", "module",  "pin_file",    "key_file",  "store",       "host",
+            "port", "ca",    "root_ca", "server_name", "keepalive", "backoff_max", "birth_cert"};
+        char **strs[] = {
+            NULL, &c->token, &c->module,  &c->pin_file,    &c->key_file, &c->store, &c->host,
+            NULL, &c->ca,    &c->root_ca, &c->server_name, NULL,         NULL,      &c->birth_cert};
         size_t i;
         uint32_t num = 0;
 
@@ -94,7 +94,7 @@ static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v
                 if (set_num(v, vn, 5, 3600, &c->keepalive) != IMAGO_OK)
                         return conf_fail(err, es, ln, "keepalive must be 5..3600");
                 return IMAGO_OK;
-        default:
+        default: /* backoff_max */
                 if (set_num(v, vn, 1, 3600, &c->backoff_max) != IMAGO_OK)
                         return conf_fail(err, es, ln, "backoff_max must be 1..3600");
                 return IMAGO_OK;
@@ -179,6 +179,10 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
                         r = IMAGO_EMALFORMED;
                 }
         }
+        if (r == IMAGO_OK && c->production && c->birth_cert != NULL) {
+                snprintf(err, errsize, "birth_cert is for development mode only");
+                r = IMAGO_EMALFORMED;
+        }
         if (r == IMAGO_OK && c->module == NULL &&
             (c->module = strdup(AGENT_DEFAULT_MODULE)) == NULL)
                 r = IMAGO_ENOMEM;
@@ -194,6 +198,7 @@ void agent_conf_free(struct agent_conf *c)
         free(c->pin_file);
         free(c->key_file);
         free(c->store);
+        free(c->birth_cert);
         free(c->host);
         free(c->ca);
         free(c->root_ca);

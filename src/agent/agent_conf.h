@@ -9,7 +9,10 @@
  *   pin_file    = file holding the user PIN      (else the URI's pin-value/pin-source)
  *   key_file    = P-256 PKCS#8 PEM identity key  (development mode only: refused in
  *                 production by imago_identity)
- *   store       = path of the secret store file  required
+ *   store       = path of the secret store file  required (development mode: created
+ *                 in the token when missing)
+ *   birth_cert  = birth certificate PEM file, used when the store holds none
+ *                 (development mode only, for file-key devices made by imago-sim factory)
  *   host        = broker address                 required
  *   port        = broker port 1..65535            required
  *   ca          = pinned server CA (PEM)          required
@@ -39,7 +42,7 @@
 
 struct agent_conf {
         int production;
-        char *token, *module, *pin_file, *key_file, *store;
+        char *token, *module, *pin_file, *key_file, *store, *birth_cert;
         char *host, *ca, *root_ca, *server_name;
         uint16_t port;
         uint32_t keepalive, backoff_max;

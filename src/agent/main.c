@@ -123,6 +123,39 @@ static int get_pem(struct imago_store *s, const char *name, char **out)
         return r;
 }
 
+/* Open the store; in development mode create it in the token when there is none yet. */
+static int open_store(const struct agent_conf *c, struct imago_p11 *tok, struct imago_store **out)
+{
+        int r = imago_store_open(c->store, tok, imago_store_posix_ops(), out);
+
+        if (r == IMAGO_ENOTFOUND && !c->production) {
+                IMAGO_WARN("development mode: creating the secret store %s", c->store);
+                if ((r = imago_store_create(c->store, tok, imago_store_posix_ops())) == IMAGO_OK)
+                        r = imago_store_open(c->store, tok, imago_store_posix_ops(), out);
+        }
+        return r;
+}
+
+/* Development mode: the birth certificate from a PEM file (certificates are public). */
+static int read_birth_file(const char *path, char **out)
+{
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int r;
+
+        *out = NULL;
+        if ((r = imago_file_read(path, IMAGO_STORE_VALUE_MAX, &data, &len)) != IMAGO_OK)
+                return r;
+        if ((*out = malloc(len + 1)) == NULL) {
+                free(data);
+                return IMAGO_ENOMEM;
+        }
+        memcpy(*out, data, len);
+        (*out)[len] = '\0';
+        free(data);
+        return IMAGO_OK;
+}
+
 static int read_pin(const char *path, char pin[PIN_MAX])
 {
         uint8_t *data = NULL;
@@ -228,7 +261,7 @@ int main(int argc, char **argv)
         }
         imago_identity_device_id(id, devid);
         if ((r = imago_p11_open(c.module, c.token, have_pin ? pin : NULL, &tok)) != IMAGO_OK ||
-            (r = imago_store_open(c.store, tok, imago_store_posix_ops(), &a.store)) != IMAGO_OK) {
+            (r = open_store(&c, tok, &a.store)) != IMAGO_OK) {
                 fprintf(stderr, "imago-agent: cannot open the secret store: %s (%s)\n",
                         imago_strerror(r), imago_errname(r));
                 goto out;
@@ -238,6 +271,12 @@ int main(int argc, char **argv)
             (r = get_pem(a.store, REC_DEVICE_CHAIN, &chain)) != IMAGO_OK) {
                 fprintf(stderr, "imago-agent: cannot read the store: %s (%s)\n", imago_strerror(r),
                         imago_errname(r));
+                goto out;
+        }
+        if (birth == NULL && c.birth_cert != NULL &&
+            (r = read_birth_file(c.birth_cert, &birth)) != IMAGO_OK) {
+                fprintf(stderr, "imago-agent: birth certificate %s: %s (%s)\n", c.birth_cert,
+                        imago_strerror(r), imago_errname(r));
                 goto out;
         }
         if (cert != NULL && chain == NULL) {

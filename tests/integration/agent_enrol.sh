@@ -121,3 +121,20 @@ sed -i "s|^ca = .*|ca = $work/other/server-ca.crt|" other.conf
 if timeout 60 "$B/imago-agent" --config other.conf --once >run5.out 2>run5.err; then fail "foreign server CA accepted"; fi
 grep -q "server certificate of 127.0.0.1:$mport refused: unable to get local issuer certificate" run5.err || { cat run5.err; fail "no TLS refusal reported"; }
 ok "broker not under the pinned CA refused"
+
+# 6. Development mode: a file-key device from imago-sim factory (birth certificate from a
+#    file); the agent creates its store in a SoftHSM2 token, enrols, and stores the result.
+softhsm2-util --init-token --free --label devmode --pin 4321 --so-pin 87654321 >/dev/null
+"$B/imago-sim" factory --ca ca --passphrase-file root.pass --count 1 --out devfleet --batch dev-b >/dev/null
+"$CB/imago-cloud" import-batch --data data devfleet/manifest.json >/dev/null
+conf "mode = development" "key_file = $work/devfleet/devices/1.key" \
+  "birth_cert = $work/devfleet/devices/1.crt" >dev.conf
+sed -i "s|^token = .*|token = pkcs11:token=devmode|; s|^store = .*|store = $work/dev.store|" dev.conf
+timeout 60 "$B/imago-agent" --config dev.conf --once --verbose >run6.out 2>run6.err ||
+  { cat run6.out run6.err; fail "development-mode enrolment"; }
+grep -q "creating the secret store" run6.err || { cat run6.err; fail "store not created"; }
+grep -q "enrolled; reconnecting" run6.err || { cat run6.err; fail "did not enrol"; }
+timeout 60 "$B/imago-agent" --config dev.conf --once >run7.out 2>run7.err ||
+  { cat run7.out run7.err; fail "development-mode restart"; }
+grep -q "operational certificate" run7.err || { cat run7.err; fail "stored certificate not used"; }
+ok "development mode: file key, store created, enrolled, certificate reused"
