@@ -484,6 +484,9 @@ int imago_link_new(struct event_base *base, const struct imago_link_config *cfg,
                         l->rotate_wanted = 1;
                 }
         }
+        /* The TLS context now: configuration errors show at once, not as a failed attempt. */
+        if ((r = build_ctx(l)) != IMAGO_OK)
+                goto out;
         *out = l;
         l = NULL;
         r = IMAGO_OK;
