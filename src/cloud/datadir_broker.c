@@ -42,6 +42,7 @@ int imago_cloud_datadir_mosquitto_conf(const struct imago_cloud_config *c, const
             "persistence true\n"
             "persistence_location %s/broker/\n"
             "allow_anonymous false\n"
+            "set_tcp_nodelay true\n"
             "\n"
             "listener %u %s\n"
             "cafile %s/" IMAGO_CLOUD_F_CA_BUNDLE "\n"
