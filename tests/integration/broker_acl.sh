@@ -4,7 +4,7 @@
 # trying the attacks of docs/broker.md.  Bounded waits; everything killed in the trap.
 set -euo pipefail
 IMAGO=${IMAGO_BIN:?}/imago
-PLUGIN=${IMAGO_BIN:?}/imago_broker.so
+PLUGIN=${IMAGO_PLUGIN:-${IMAGO_BIN:?}/imago_broker.so}
 for t in mosquitto mosquitto_pub mosquitto_sub openssl; do
   command -v "$t" >/dev/null || { echo "broker_acl: $t not installed" >&2; exit 1; }
 done

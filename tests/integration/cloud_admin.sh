@@ -51,7 +51,7 @@ expect_err IMAGO_ECONF_VALUE "$CLOUD" init --data data --ca ca --cloud-passphras
 mkdir exists
 expect_err IMAGO_EEXIST "$CLOUD" init --data exists --ca ca --cloud-passphrase-file cloud.pass
 "$CLOUD" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port 18883 \
-  --http-port 18884 --plugin "$IMAGO_BIN/imago_broker.so" >/dev/null
+  --http-port 18884 --plugin "${IMAGO_PLUGIN:-$IMAGO_BIN/imago_broker.so}" >/dev/null
 expect_err IMAGO_EEXIST "$CLOUD" init --data data --ca ca --cloud-passphrase-file cloud.pass
 
 [ "$(mode data)" = 700 ] || fail "data dir is $(mode data)"
@@ -83,7 +83,7 @@ abs=$(cd data && pwd)
 for line in "listener 18883 127.0.0.1" "cafile $abs/broker/ca-bundle.crt" \
   "certfile $abs/broker/server.crt" "keyfile $abs/broker/server.key" "require_certificate true" \
   "use_identity_as_username false" "allow_anonymous false" "tls_version tlsv1.2" \
-  "persistence true" "persistence_location $abs/broker/" "plugin $IMAGO_BIN/imago_broker.so" \
+  "persistence true" "persistence_location $abs/broker/" "plugin ${IMAGO_PLUGIN:-$IMAGO_BIN/imago_broker.so}" \
   "plugin_opt_factory_ca $abs/ca/factory.crt" "plugin_opt_issuing_ca $abs/ca/issuing.crt" \
   "plugin_opt_server_ca $abs/ca/server-ca.crt" "plugin_opt_deny_file $abs/broker/deny.json" \
   "plugin_opt_service_cn imago-cloud" "user $(id -un)"; do

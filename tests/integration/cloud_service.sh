@@ -16,7 +16,7 @@
 set -euo pipefail
 IMAGO=${IMAGO_BIN:?}/imago
 CLOUD=${IMAGO_BIN:?}/imago-cloud
-PLUGIN=${IMAGO_BIN:?}/imago_broker.so
+PLUGIN=${IMAGO_PLUGIN:-${IMAGO_BIN:?}/imago_broker.so}
 N=${CLOUD_SERVICE_DEVICES:-28}
 for t in mosquitto mosquitto_rr openssl sqlite3 curl python3; do
   command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "cloud_service: $t not installed" >&2; exit 1; }

@@ -36,7 +36,7 @@ for try in 1 2 3 4 5; do
   mport=$(free_port); hport=$(free_port)
   rm -rf data
   "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-    --http-port "$hport" --plugin "$CB/imago_broker.so" >/dev/null
+    --http-port "$hport" --plugin "${IMAGO_PLUGIN:-$CB/imago_broker.so}" >/dev/null
   "$CB/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
   "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
   cpid=$!
