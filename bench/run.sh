@@ -3,6 +3,7 @@
 #  1. image verify throughput (1 MiB, 16 MiB) vs `openssl speed -evp sha256`
 #  2. flash wear of a 1 MiB upgrade on the simulator (erases and bytes per sector)
 #  3. secret store open/read/update with the token vs a plain file
+#  4. device channel: enrolments/s and connections held (imago-sim vs plain Mosquitto, openssl speed)
 # Prints a Markdown block to paste into docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,7 @@ if [ -x "$B/bench_boot_wear" ]; then
 fi
 echo
 "$B/bench_store" 50
+echo
+echo "### Device channel: enrolment and connections (imago-cloud + Mosquitto + plugin vs plain Mosquitto)"
+echo
+IMAGO_BIN=$B bench/enrol/bench_enrol.sh 500
