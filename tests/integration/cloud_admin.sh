@@ -94,7 +94,7 @@ grep -qx "mqtt_port = 18883" data/imago-cloud.conf || fail "config mqtt_port"
 grep -qx "http_host = 127.0.0.1" data/imago-cloud.conf || fail "config http_host not loopback"
 [ "$(deny)" = '{"ids": {}, "serials": [], "v": 1}' ] || fail "initial deny file: $(deny)"
 [ "$(sqlite3 data/registry.db 'PRAGMA journal_mode')" = wal ] || fail "registry not in WAL mode"
-[ "$(sqlite3 data/registry.db 'SELECT max(version) FROM schema_migrations')" = 1 ] || fail "schema"
+[ "$(sqlite3 data/registry.db 'SELECT max(version) FROM schema_migrations')" = 2 ] || fail "schema (2: rotation requests)"
 
 # The generated broker config loads and serves the broker certificate (the plugin lines are
 # left out here: the plugin is tested with the service), and a client without a certificate

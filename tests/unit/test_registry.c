@@ -87,7 +87,7 @@ static void test_open_creates_private_wal_database(void **state)
         int v = 0;
 
         assert_int_equal(imago_registry_schema_version(f->reg, &v), 0);
-        assert_int_equal(v, 1);
+        assert_int_equal(v, 2);
         assert_int_equal(stat(f->path, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
         assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
@@ -108,7 +108,7 @@ static void test_reopen_keeps_schema_and_data(void **state)
         f->reg = NULL;
         assert_int_equal(imago_registry_open(f->uri, &f->reg), 0);
         assert_int_equal(imago_registry_schema_version(f->reg, &v), 0);
-        assert_int_equal(v, 1);
+        assert_int_equal(v, 2);
         assert_int_equal(state_of(f->reg, ID_A), IMAGO_REG_IMPORTED);
 }
 
@@ -452,6 +452,113 @@ static void test_rotation_refused_unless_enrolled(void **state)
         assert_int_equal(state_of(f->reg, ID_A), IMAGO_REG_IMPORTED);
 }
 
+struct pending {
+        int n;
+        char ids[4][33];
+        int64_t at[4];
+};
+
+static int pending_cb(const char *id, int64_t at, void *arg)
+{
+        struct pending *p = arg;
+
+        if (p->n >= 4)
+                return -1;
+        snprintf(p->ids[p->n], sizeof(p->ids[0]), "%s", id);
+        p->at[p->n++] = at;
+        return 0;
+}
+
+static int pending_stop(const char *id, int64_t at, void *arg)
+{
+        (void)id;
+        (void)at;
+        (void)arg;
+        return 42;
+}
+
+static int pending_count(struct imago_registry *reg)
+{
+        struct pending p;
+
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(imago_registry_rotate_pending(reg, pending_cb, &p), 0);
+        return p.n;
+}
+
+static void test_rotate_request_pending_and_cleared_by_rotation(void **state)
+{
+        struct fx *f = *state;
+        struct imago_reg_device d;
+        struct pending p;
+        int64_t first;
+
+        import_enrol(f->reg, ID_A, "1001");
+        import_enrol(f->reg, ID_B, "2001");
+        assert_int_equal(pending_count(f->reg), 0);
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_B), 0);
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_A), 0);
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(imago_registry_rotate_pending(f->reg, pending_cb, &p), 0);
+        assert_int_equal(p.n, 2);
+        assert_string_equal(p.ids[0], ID_A);
+        assert_string_equal(p.ids[1], ID_B);
+        assert_true(p.at[0] > 0);
+        first = p.at[0];
+        assert_int_equal(imago_registry_rotate_pending(f->reg, pending_stop, NULL), 42);
+        /* a second request keeps the first time; get shows it */
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_A), 0);
+        assert_int_equal(imago_registry_get(f->reg, ID_A, &d), 0);
+        assert_int_equal(d.rotate_requested, first);
+        imago_registry_device_free(&d);
+        /* the new certificate answers the request */
+        assert_int_equal(imago_registry_rotate(f->reg, ID_A, key1, "1002", PEM_2, 5000), 0);
+        memset(&p, 0, sizeof(p));
+        assert_int_equal(imago_registry_rotate_pending(f->reg, pending_cb, &p), 0);
+        assert_int_equal(p.n, 1);
+        assert_string_equal(p.ids[0], ID_B);
+        assert_int_equal(imago_registry_get(f->reg, ID_A, &d), 0);
+        assert_int_equal(d.rotate_requested, 0);
+        imago_registry_device_free(&d);
+        /* an explicit clear, idempotent */
+        assert_int_equal(imago_registry_rotate_clear(f->reg, ID_B), 0);
+        assert_int_equal(imago_registry_rotate_clear(f->reg, ID_B), 0);
+        assert_int_equal(pending_count(f->reg), 0);
+        /* the request survives a reopen (another process, a restarted service) */
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_B), 0);
+        imago_registry_close(f->reg);
+        f->reg = NULL;
+        assert_int_equal(imago_registry_open(f->uri, &f->reg), 0);
+        assert_int_equal(pending_count(f->reg), 1);
+}
+
+static void test_rotate_request_refused_unless_enrolled(void **state)
+{
+        struct fx *f = *state;
+
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_X), IMAGO_EREG_UNKNOWN);
+        assert_int_equal(imago_registry_rotate_clear(f->reg, ID_X), IMAGO_EREG_UNKNOWN);
+        assert_int_equal(imago_registry_rotate_request(f->reg, "nothex"), IMAGO_EINVAL);
+        assert_int_equal(imago_registry_rotate_request(NULL, ID_A), IMAGO_EINVAL);
+        assert_int_equal(imago_registry_rotate_pending(f->reg, NULL, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_registry_import(f->reg, BATCH, ID_A, "b1"), 0);
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_A), IMAGO_EREG_STATE);
+        import_enrol(f->reg, ID_B, "2001");
+        assert_int_equal(imago_registry_suspend(f->reg, ID_B, "audit"), 0);
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_B), IMAGO_EREG_STATE);
+        /* a request made before a suspension is not pending while suspended, again after resume */
+        assert_int_equal(imago_registry_resume(f->reg, ID_B), 0);
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_B), 0);
+        assert_int_equal(imago_registry_suspend(f->reg, ID_B, "audit"), 0);
+        assert_int_equal(pending_count(f->reg), 0);
+        assert_int_equal(imago_registry_resume(f->reg, ID_B), 0);
+        assert_int_equal(pending_count(f->reg), 1);
+        /* revocation clears it */
+        assert_int_equal(imago_registry_revoke(f->reg, ID_B, "stolen"), 0);
+        assert_int_equal(pending_count(f->reg), 0);
+        assert_int_equal(imago_registry_rotate_request(f->reg, ID_B), IMAGO_EREG_STATE);
+}
+
 static void test_batch_import_idempotent_and_conflicts_refused(void **state)
 {
         struct fx *f = *state;
@@ -640,6 +747,8 @@ int main(void)
             T(test_revoke_imported_and_suspended),
             T(test_rotation_retire_and_deny_set),
             T(test_rotation_refused_unless_enrolled),
+            T(test_rotate_request_pending_and_cleared_by_rotation),
+            T(test_rotate_request_refused_unless_enrolled),
             T(test_batch_import_idempotent_and_conflicts_refused),
             T(test_list_in_id_order_and_stop),
             T(test_two_handles_like_two_instances),

@@ -65,6 +65,7 @@ struct imago_reg_device {
         int64_t enrolled_at;  /* unix seconds, 0 if never */
         char reason[IMAGO_REG_REASON_MAX + 1]; /* suspension or revocation reason */
         char *cert_pem;                        /* current operational certificate or NULL */
+        int64_t rotate_requested; /* unix seconds of a pending rotation request, 0 if none */
 };
 
 int imago_registry_open(const char *uri, struct imago_registry **out);
@@ -118,10 +119,29 @@ int imago_registry_enrol(struct imago_registry *reg, const char *id, const uint8
 /*
  * Rotation: record a new operational certificate for an ENROLLED device;
  * the previous one stays valid until imago_registry_cert_retire() (called
- * when the device is seen using the new one).
+ * when the device is seen using the new one).  Clears a pending rotation
+ * request of the device (same transaction).
  */
 int imago_registry_rotate(struct imago_registry *reg, const char *id, const uint8_t key_hash[32],
                           const char *serial, const char *cert_pem, int64_t not_after);
+
+/*
+ * Operator rotation requests (`imago-cloud devices rotate`).  request: the
+ * device must be ENROLLED (unknown: IMAGO_EREG_UNKNOWN; otherwise
+ * IMAGO_EREG_STATE); records the time of the request (a second request
+ * before the first is answered keeps the first time).  The request is
+ * cleared by imago_registry_rotate() (the device's new certificate is
+ * recorded) or by imago_registry_rotate_clear() (idempotent; unknown id:
+ * IMAGO_EREG_UNKNOWN).  A request of a device later suspended stays and
+ * counts again once it is resumed; revocation clears it.
+ * rotate_pending calls cb(id, requested_at, arg) for every ENROLLED device
+ * with a request, in id order, inside one read transaction (cb must not use
+ * the handle; a non-zero return stops and is returned).
+ */
+int imago_registry_rotate_request(struct imago_registry *reg, const char *id);
+int imago_registry_rotate_clear(struct imago_registry *reg, const char *id);
+typedef int (*imago_reg_pending_cb)(const char *id, int64_t requested_at, void *arg);
+int imago_registry_rotate_pending(struct imago_registry *reg, imago_reg_pending_cb cb, void *arg);
 
 /*
  * Mark every certificate of id other than keep_serial revoked; *count gets

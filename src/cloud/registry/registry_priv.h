@@ -35,6 +35,9 @@ int imago_reg_state_of(struct imago_registry *reg, const char *id, enum imago_re
 
 int64_t imago_reg_now(void);
 
+/* Clear id's rotation request inside the caller's write transaction (registry_rotreq.c). */
+int imago_reg_rotate_clear_tx(struct imago_registry *reg, const char *id);
+
 /* Argument checks: IMAGO_EINVAL unless well formed. */
 int imago_reg_check_id(const char *id);
 int imago_reg_check_batch(const char *batch);

@@ -36,6 +36,8 @@ static const char *const migrations[] = {
     " revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),"
     " revoked_at INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX certs_device ON certs(device_id);",
+    /* 2: operator rotation requests (unix seconds of the request, 0 = none) */
+    "ALTER TABLE devices ADD COLUMN rotate_requested INTEGER NOT NULL DEFAULT 0;",
 };
 
 int imago_reg_schema_latest(void)

@@ -17,7 +17,8 @@
 /* Columns read by read_device(), in this order. */
 #define DEVICE_COLUMNS                                                                             \
         "d.id, d.state, d.batch, d.birth_serial, d.key_hash, d.cert_serial, d.enrolled_at,"        \
-        " d.reason, c.pem FROM devices d LEFT JOIN certs c ON c.serial = d.cert_serial"
+        " d.reason, c.pem, d.rotate_requested FROM devices d LEFT JOIN certs c ON c.serial = "     \
+        "d.cert_serial"
 
 static int create_private(const char *path)
 {
@@ -238,6 +239,7 @@ static int read_device(sqlite3_stmt *st, struct imago_reg_device *d)
         if (hash != NULL && sqlite3_column_bytes(st, 4) == (int)sizeof(d->key_hash))
                 memcpy(d->key_hash, hash, sizeof(d->key_hash));
         d->enrolled_at = sqlite3_column_int64(st, 6);
+        d->rotate_requested = sqlite3_column_int64(st, 9);
         pem = sqlite3_column_text(st, 8);
         if (pem != NULL && d->cert_serial[0] != '\0') {
                 if ((d->cert_pem = strdup((const char *)pem)) == NULL) {

@@ -154,7 +154,10 @@ static int rotate_tx(struct imago_registry *reg, const char *id, const uint8_t k
                 return IMAGO_EREG_STATE;
         if ((r = insert_cert(reg, id, key_hash, serial, cert_pem, not_after, now)) != 0)
                 return r;
-        return set_current(reg, id, IMAGO_REG_ENROLLED, key_hash, serial, now);
+        if ((r = set_current(reg, id, IMAGO_REG_ENROLLED, key_hash, serial, now)) != 0)
+                return r;
+        /* the new certificate answers any operator request */
+        return imago_reg_rotate_clear_tx(reg, id);
 }
 
 int imago_registry_rotate(struct imago_registry *reg, const char *id, const uint8_t key_hash[32],
@@ -301,7 +304,9 @@ static int revoke_tx(struct imago_registry *reg, const char *id, const char *rea
                 goto out;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, imago_reg_now());
-        r = imago_reg_step_done(reg->db, st);
+        if ((r = imago_reg_step_done(reg->db, st)) != 0)
+                goto out;
+        r = imago_reg_rotate_clear_tx(reg, id);
 out:
         sqlite3_finalize(st);
         return r;
