@@ -37,6 +37,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         (void)what;
         imago_svc_log(r == IMAGO_OK ? IMAGO_LOG_INFO : IMAGO_LOG_ERROR, "deny_reload", "result=%s",
                       r == IMAGO_OK ? "ok" : imago_errname(r));
+        /* `devices rotate` signals too: send the pending requests */
+        imago_svc_rotate_send(s, "sighup");
 }
 
 /* The broker died under us: stop (a supervisor restarts the whole service). */
@@ -97,6 +99,7 @@ static void teardown(struct imago_svc *s)
 {
         imago_svc_http_stop(s);
         imago_svc_mqtt_stop(s);
+        imago_svc_rotate_stop(s);
         imago_svc_broker_stop(s);
         if (s->ev_term != NULL)
                 event_free(s->ev_term);
@@ -140,7 +143,8 @@ int imago_svc_run(const struct imago_svc_opts *o)
                 goto out;
         if ((r = imago_svc_http_start(s)) != IMAGO_OK)
                 goto out;
-        if ((r = imago_svc_mqtt_start(s, o->passphrase)) != IMAGO_OK)
+        if ((r = imago_svc_rotate_start(s)) != IMAGO_OK ||
+            (r = imago_svc_mqtt_start(s, o->passphrase)) != IMAGO_OK)
                 goto out;
         imago_svc_log(IMAGO_LOG_INFO, "started", "pid=%ld data=%s broker=%s", (long)getpid(),
                       s->dir, o->no_broker ? "external" : "child");

@@ -16,7 +16,12 @@
  *   - signals: SIGTERM/SIGINT stop cleanly (broker stopped: SIGTERM, then
  *     SIGKILL after 5 s), SIGHUP rewrites nothing but publishes
  *     {"op":"reload"} to $CONTROL/imago/v1 (the admin CLI rewrote
- *     DIR/broker/deny.json before sending it).
+ *     DIR/broker/deny.json before sending it) and sends the pending
+ *     rotation requests;
+ *   - rotation requests (`imago-cloud devices rotate`, registry): rotate-now
+ *     to imago/v1/d/<id>/rot/now, QoS 1, on connect, SIGHUP, 1 s after the
+ *     device is seen connecting, and every 60 s while pending; cleared when
+ *     the device's new certificate is recorded (svc_rotate.c).
  * Returns when stopped: IMAGO_OK after a signal, else the setup error.
  *
  * Logs: svc_log.h, one line per event; no key, passphrase or message body.

@@ -146,6 +146,8 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
         rc = mosquitto_subscribe_multiple(m, NULL, 3, (char *const *const)subs, 1, 0, NULL);
         imago_svc_log(IMAGO_LOG_INFO, "mqtt_connected", "client_id=%s subscribe_rc=%d",
                       s->cfg.service_cn, rc);
+        /* pending rotation requests survive restarts: send them on every connection */
+        imago_svc_rotate_send(s, "connect");
         watch(s);
 }
 
@@ -187,6 +189,9 @@ static void on_seen(struct imago_svc *s, const struct mosquitto_message *msg)
                       r == IMAGO_OK ? "ok" : imago_errname(r));
         if (r == IMAGO_OK && retired > 0)
                 deny_refresh(s);
+        /* a device back online with a rotation still pending gets rotate-now again */
+        if (seen.role == 2)
+                imago_svc_rotate_seen(s, seen.id);
 }
 
 static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)

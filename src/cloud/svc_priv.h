@@ -28,8 +28,9 @@ struct imago_svc {
         struct mosquitto *mosq;
         struct event *ev_sock, *ev_misc, *ev_retry;
         struct event *ev_term, *ev_int, *ev_hup, *ev_chld;
-        int sock;    /* fd the socket event watches, -1 if none */
-        int writing; /* the socket event includes EV_WRITE */
+        struct event *ev_rot; /* next rotate-now round (svc_rotate.c) */
+        int sock;             /* fd the socket event watches, -1 if none */
+        int writing;          /* the socket event includes EV_WRITE */
         int connected;
         int tried; /* mosquitto_connect() called once; later mosquitto_reconnect() */
         unsigned backoff_ms;
@@ -56,6 +57,17 @@ void imago_svc_broker_stop(struct imago_svc *s);
 /* svc_http.c */
 int imago_svc_http_start(struct imago_svc *s);
 void imago_svc_http_stop(struct imago_svc *s);
+
+/*
+ * svc_rotate.c: rotate-now for every pending rotation request (registry).
+ * send: now if connected (why names the trigger in the log), then again
+ * every 60 s while requests remain; seen: a device with a pending request
+ * connected, send in 1 s (it subscribes first).  start/stop own ev_rot.
+ */
+int imago_svc_rotate_start(struct imago_svc *s);
+void imago_svc_rotate_stop(struct imago_svc *s);
+void imago_svc_rotate_send(struct imago_svc *s, const char *why);
+void imago_svc_rotate_seen(struct imago_svc *s, const char *id);
 
 /* svc_pid.c: DIR/imago-cloud.pid */
 int imago_svc_pid_write(const char *path);

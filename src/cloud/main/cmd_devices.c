@@ -1,7 +1,9 @@
 /*
- * `imago-cloud devices list|show|suspend|resume|revoke --data DIR ...`.
+ * `imago-cloud devices list|show|suspend|resume|revoke|rotate --data DIR ...`.
  * State changes rewrite DIR/broker/deny.json from the registry, then SIGHUP
  * a running imago-cloud (cloud/datadir.h) so the broker drops the device.
+ * rotate records a rotation request in the registry and SIGHUPs the service,
+ * which sends the device rotate-now (now, or when it is next online).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cloud/main/cloud_main.h"
@@ -24,12 +26,17 @@ static const char usage[] =
     "       imago-cloud devices suspend --data DIR --reason R ID\n"
     "       imago-cloud devices resume --data DIR ID\n"
     "       imago-cloud devices revoke --data DIR --reason R ID\n"
+    "       imago-cloud devices rotate --data DIR ID\n"
     "\n"
     "suspend: enrolled -> suspended (reversible by resume); revoke: final, every\n"
     "certificate of the device revoked, it comes back only under a new id.  After a\n"
     "change the deny file DIR/broker/deny.json is rewritten and a running imago-cloud\n"
     "(DIR/imago-cloud.pid) is sent SIGHUP so the broker cuts the device's sessions.\n"
-    "R: 1..127 printable ASCII characters.\n";
+    "R: 1..127 printable ASCII characters.\n"
+    "rotate: records a rotation request for an enrolled device and signals a running\n"
+    "imago-cloud, which sends the device rotate-now (again whenever it comes back\n"
+    "online) until its new certificate is recorded; the old one is then retired and\n"
+    "denied as soon as the device connects with the new one.\n";
 
 struct args {
         const char *cmd; /* "devices <sub>" */
@@ -93,7 +100,8 @@ static json_t *device_json(const struct imago_reg_device *d, int full)
                                 d->enrolled_at != 0 ? json_string(hash) : json_null()) != 0 ||
             json_object_set_new(o, "certificate",
                                 d->cert_pem != NULL ? json_string(d->cert_pem) : json_null()) !=
-                0) {
+                0 ||
+            json_object_set_new(o, "rotate_requested", json_integer(d->rotate_requested)) != 0) {
                 json_decref(o);
                 return NULL;
         }
@@ -168,7 +176,7 @@ static const char *utc(int64_t t, char out[32])
 
 static int cmd_show(int argc, char **argv)
 {
-        char when[32];
+        char when[32], asked[32];
         struct imago_registry *reg = NULL;
         struct imago_cloud_config cfg;
         struct imago_reg_device d;
@@ -194,10 +202,10 @@ static int cmd_show(int argc, char **argv)
         } else {
                 printf("id:            %s\nstate:         %s\nbatch:         %s\n"
                        "birth serial:  %s\ncert serial:   %s\nenrolled at:   %s\n"
-                       "reason:        %s\n",
+                       "reason:        %s\nrotate asked:  %s\n",
                        d.id, imago_reg_state_name(d.state), d.batch, d.birth_serial,
                        d.cert_serial[0] != '\0' ? d.cert_serial : "-", utc(d.enrolled_at, when),
-                       d.reason[0] != '\0' ? d.reason : "-");
+                       d.reason[0] != '\0' ? d.reason : "-", utc(d.rotate_requested, asked));
         }
         rc = IMAGO_CLOUD_EXIT_OK;
 out:
@@ -273,6 +281,46 @@ out:
         return rc;
 }
 
+static int cmd_rotate(int argc, char **argv)
+{
+        struct imago_registry *reg = NULL;
+        struct imago_cloud_config cfg;
+        struct args a;
+        pid_t pid = 0;
+        int r, rc;
+
+        if ((rc = parse(argc, argv, "devices rotate", 0, 1, &a)) >= 0)
+                return rc >= 100 ? IMAGO_CLOUD_EXIT_OK : rc;
+        if (a.json)
+                return imago_cloud_usage(a.cmd, "unexpected argument '--json'");
+        if ((rc = imago_cloud_open(a.cmd, a.data_dir, &cfg, &reg)) != IMAGO_CLOUD_EXIT_OK)
+                goto out;
+        rc = IMAGO_CLOUD_EXIT_FAIL;
+        if ((r = imago_registry_rotate_request(reg, a.id)) != 0) {
+                imago_cloud_fail(a.cmd, a.id, r);
+                goto out;
+        }
+        if ((r = imago_cloud_datadir_notify(a.data_dir, &pid)) != 0) {
+                fprintf(stderr,
+                        "imago-cloud: %s: rotation of device %s requested, but the running "
+                        "service could not be signalled (it sends the request when it starts)\n",
+                        a.cmd, a.id);
+                imago_cloud_fail(a.cmd, IMAGO_CLOUD_F_PID, r);
+                goto out;
+        }
+        if (pid != 0)
+                printf("rotation of device %s requested; imago-cloud (pid %ld) notified\n", a.id,
+                       (long)pid);
+        else
+                printf("rotation of device %s requested; no running imago-cloud: it is sent when "
+                       "the service starts\n",
+                       a.id);
+        rc = IMAGO_CLOUD_EXIT_OK;
+out:
+        imago_registry_close(reg);
+        return rc;
+}
+
 static int cmd_suspend(int argc, char **argv)
 {
         return change(argc, argv, SUSPEND);
@@ -294,6 +342,7 @@ static const struct imago_cloud_cmd subs[] = {
     {"suspend", cmd_suspend, "suspend an enrolled device (reversible)"},
     {"resume", cmd_resume, "resume a suspended device"},
     {"revoke", cmd_revoke, "revoke a device for good"},
+    {"rotate", cmd_rotate, "request a certificate rotation of an enrolled device"},
 };
 
 int imago_cloud_cmd_devices(int argc, char **argv)

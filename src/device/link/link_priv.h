@@ -30,7 +30,7 @@ struct imago_link {
         char *birth_pem, *cert_pem, *chain_pem;
         X509 *cert; /* parsed operational certificate */
         SSL_CTX *ctx;
-        int ctx_op; /* ctx holds the operational (1) or birth (0) certificate */
+        int ctx_op; /* ctx holds the operational (1) or birth (0) certificate; -1: stale */
         struct imago_link_callbacks cb;
 
         struct mosquitto *mosq;

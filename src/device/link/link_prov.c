@@ -191,6 +191,12 @@ static void take_cert(struct imago_link *l, const struct imago_proto_msg *m)
         l->cert_pem = c;
         l->chain_pem = ch;
         l->cert = cert;
+        /*
+         * The TLS context holds the certificate it was built with: a rotation
+         * keeps ctx_op at 1, so mark it stale or the reconnection would
+         * present the old certificate (rebuilt by the next attempt).
+         */
+        l->ctx_op = -1;
         l->pending = 0;
         l->tries = 0;
         l->rotate_wanted = 0;
