@@ -88,10 +88,12 @@ start_cloud() { # LINE: first line of cloud.log this start writes
   done
   return 1
 }
-stop_cloud() {
+stop_cloud() { # returns the service's exit status (0 after SIGTERM; a sanitizer report is not 0)
+  local rc=0
   kill -TERM "$cpid" 2>/dev/null || true
-  wait "$cpid" 2>/dev/null || true
+  wait "$cpid" 2>/dev/null || rc=$?
   cpid=
+  return $rc
 }
 for try in 1 2 3 4 5; do
   mport=$(free_port); hport=$(free_port)
@@ -101,7 +103,7 @@ for try in 1 2 3 4 5; do
   "$CB/imago-cloud" import-batch --data data batch/manifest.json >/dev/null
   "$CB/imago-cloud" import-batch --data data devfleet/manifest.json >/dev/null
   start_cloud 1 && break
-  stop_cloud
+  stop_cloud || true
 done
 [ -n "$cpid" ] || fail "imago-cloud up did not start"
 
@@ -163,7 +165,7 @@ ok "rotate A online: new serial $(serial "$A"), old $a_old retired and denied, a
 # --- rotate B, offline; the request survives a service restart ------------------------------------
 "$CB/imago-cloud" devices rotate --data data "$BID" >rotb.out || fail "devices rotate B: $(cat rotb.out)"
 [ "$(q "SELECT rotate_requested FROM devices WHERE id='$BID'") " != "0 " ] || fail "B's request not recorded"
-stop_cloud
+stop_cloud || fail "imago-cloud exit status $? on SIGTERM"
 [ "$(serial "$BID")" = "$b_old" ] || fail "B's certificate changed while it was offline"
 start_cloud "$(($(wc -l <cloud.log) + 1))" || fail "imago-cloud did not restart"
 "$B/imago-agent" --config b.conf --verbose >b2.out 2>b2.err &
@@ -196,15 +198,35 @@ until_ok 10 more_than a.err "broker refused the connection" "$a_refused" ||
   fail "A not cut and refused after suspension"
 [ "$(count a.err "online$")" = "$a_online" ] || fail "A came back online while suspended"
 ok "suspend A: live session cut, reconnection refused"
+refused() { # WHAT ID ERROR: devices rotate ID fails with ERROR and records nothing
+  local rc=0
+  "$CB/imago-cloud" devices rotate --data data "$2" >refused.out 2>refused.err || rc=$?
+  [ $rc = 1 ] || fail "rotate of $1 device: exit $rc"
+  grep -q "$3" refused.err || fail "rotate of $1 device: $(cat refused.err)"
+  [ "$(q "SELECT count(*) FROM devices WHERE rotate_requested <> 0")" = 0 ] ||
+    fail "rotate of $1 device recorded a request"
+}
+refused suspended "$A" IMAGO_EREG_STATE
+refused unknown 00000000000000000000000000000000 IMAGO_EREG_UNKNOWN
+ok "rotate refused for a suspended device (IMAGO_EREG_STATE) and an unknown one (IMAGO_EREG_UNKNOWN)"
 "$CB/imago-cloud" devices resume --data data "$A" >res.out || fail "devices resume A: $(cat res.out)"
 until_ok 15 more_than a.err "online$" "$a_online" || fail "A not online again within 15 s of resume"
 alive "$apid" || fail "agent A exited"
 [ "$(count a.err "enrolled; reconnecting")" = 1 ] || fail "A enrolled again"
 ok "resume A: the agent reconnected by itself"
 
+# --- revoke B (live): cut, and rotation refused --------------------------------------------------
+"$CB/imago-cloud" devices revoke --data data --reason "rotation test" "$BID" >rev.out ||
+  fail "devices revoke B: $(cat rev.out)"
+until_ok 10 grep -q "broker refused the connection" b2.err || fail "B not cut and refused after revocation"
+refused revoked "$BID" IMAGO_EREG_STATE
+kill -TERM "$bpid"; wait "$bpid" 2>/dev/null || true; bpid=
+ok "revoke B: cut; rotate refused for a revoked device (IMAGO_EREG_STATE)"
+
 # --- clean stop ----------------------------------------------------------------------------------
-for p in $apid $bpid; do kill -TERM "$p"; wait "$p" || fail "agent exit code $?"; done
+kill -TERM "$apid"; wait "$apid" || fail "agent A exit code $?"
 apid= bpid=
-stop_cloud
+stop_cloud || fail "imago-cloud exit status $? on SIGTERM"
+! grep -q "Sanitizer\|runtime error" cloud.log a.err b.err b2.err || fail "sanitizer report in a log"
 [ ! -e data/imago-cloud.pid ] || fail "pid file left"
 ok "agents and service stopped"
