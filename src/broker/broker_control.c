@@ -6,29 +6,19 @@
 #include <jansson.h>
 
 #include "base/err.h"
-
-/* The string value of a field, or NULL when missing, not a string or holding a NUL. */
-static const char *str_field(json_t *root, const char *name)
-{
-        json_t *v = json_object_get(root, name);
-        const char *s = json_string_value(v);
-
-        if (s == NULL || json_string_length(v) != strlen(s))
-                return NULL;
-        return s;
-}
+#include "json/json.h"
 
 static int parse_op(json_t *root, struct broker_control *c)
 {
-        const char *op = str_field(root, "op");
+        const char *op = imago_json_str(root, "op", NULL);
         const char *id, *reason, *serial;
         size_t fields = json_object_size(root);
 
         if (op == NULL)
                 return IMAGO_EPROTO_FIELD;
         if (strcmp(op, "deny") == 0) {
-                id = str_field(root, "id");
-                reason = str_field(root, "reason");
+                id = imago_json_str(root, "id", NULL);
+                reason = imago_json_str(root, "reason", NULL);
                 if (fields != 3 || !broker_is_device_id(id) || reason == NULL)
                         return IMAGO_EPROTO_FIELD;
                 if (strcmp(reason, "revoked") == 0)
@@ -40,13 +30,13 @@ static int parse_op(json_t *root, struct broker_control *c)
                 memcpy(c->id, id, IMAGO_AUTHZ_ID_LEN + 1);
                 c->op = BROKER_OP_DENY;
         } else if (strcmp(op, "allow") == 0) {
-                id = str_field(root, "id");
+                id = imago_json_str(root, "id", NULL);
                 if (fields != 2 || !broker_is_device_id(id))
                         return IMAGO_EPROTO_FIELD;
                 memcpy(c->id, id, IMAGO_AUTHZ_ID_LEN + 1);
                 c->op = BROKER_OP_ALLOW;
         } else if (strcmp(op, "deny-serial") == 0) {
-                serial = str_field(root, "serial");
+                serial = imago_json_str(root, "serial", NULL);
                 if (fields != 2 || !broker_is_serial(serial))
                         return IMAGO_EPROTO_FIELD;
                 memcpy(c->serial, serial, strlen(serial) + 1);
@@ -64,7 +54,6 @@ static int parse_op(json_t *root, struct broker_control *c)
 int broker_control_parse(const uint8_t *buf, size_t len, struct broker_control *out)
 {
         struct broker_control c;
-        json_error_t jerr;
         json_t *root = NULL;
         int r;
 
@@ -73,15 +62,8 @@ int broker_control_parse(const uint8_t *buf, size_t len, struct broker_control *
                 r = IMAGO_EINVAL;
                 goto out;
         }
-        if (len > BROKER_CONTROL_MAX) {
-                r = IMAGO_ETOOBIG;
+        if ((r = imago_json_object(buf, len, BROKER_CONTROL_MAX, &root)) != IMAGO_OK)
                 goto out;
-        }
-        root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL || !json_is_object(root)) {
-                r = IMAGO_EMALFORMED;
-                goto out;
-        }
         r = parse_op(root, &c);
         if (r != IMAGO_OK)
                 goto out;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "json/json.h"
 #include "base/file.h"
 
 static int is_lower_hex(char c)
@@ -247,7 +248,6 @@ static int parse_serials(json_t *serials, struct broker_deny *d)
 int broker_deny_parse(const uint8_t *buf, size_t len, struct broker_deny *out)
 {
         struct broker_deny d;
-        json_error_t jerr;
         json_t *root = NULL, *v, *ids, *serials;
         int r;
 
@@ -256,15 +256,8 @@ int broker_deny_parse(const uint8_t *buf, size_t len, struct broker_deny *out)
                 r = IMAGO_EINVAL;
                 goto out;
         }
-        if (len > BROKER_DENY_FILE_MAX) {
-                r = IMAGO_ETOOBIG;
+        if ((r = imago_json_object(buf, len, BROKER_DENY_FILE_MAX, &root)) != IMAGO_OK)
                 goto out;
-        }
-        root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL || !json_is_object(root)) {
-                r = IMAGO_EMALFORMED;
-                goto out;
-        }
         v = json_object_get(root, "v");
         ids = json_object_get(root, "ids");
         serials = json_object_get(root, "serials");

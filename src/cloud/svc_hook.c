@@ -2,6 +2,7 @@
 #include "cloud/svc_hook.h"
 
 #include "base/err.h"
+#include "json/json.h"
 #include "cloud/registry/registry.h"
 
 #include <jansson.h>
@@ -35,15 +36,12 @@ int imago_svc_hook_from_path(const char *path, enum imago_svc_hook *hook)
 /* A string member of at most max bytes, no NUL, copied into out[max + 1]. */
 static int get_str(json_t *obj, const char *key, char *out, size_t max)
 {
-        json_t *v = json_object_get(obj, key);
-        size_t n;
+        size_t n = 0;
+        const char *s = imago_json_str(obj, key, &n);
 
-        if (!json_is_string(v))
+        if (s == NULL || n > max)
                 return IMAGO_EPROTO_FIELD;
-        n = json_string_length(v);
-        if (n > max || strlen(json_string_value(v)) != n)
-                return IMAGO_EPROTO_FIELD;
-        memcpy(out, json_string_value(v), n + 1);
+        memcpy(out, s, n + 1);
         return IMAGO_OK;
 }
 
@@ -178,23 +176,13 @@ int imago_svc_hook_parse(enum imago_svc_hook hook, const uint8_t *body, size_t l
                          struct imago_svc_hookreq *req)
 {
         json_t *root = NULL;
-        json_error_t jerr;
         int r;
 
         memset(req, 0, sizeof(*req));
         if (body == NULL && len > 0)
                 return IMAGO_EINVAL;
-        if (len > IMAGO_SVC_HOOK_MAX) {
-                r = IMAGO_ETOOBIG;
-                goto out;
-        }
-        root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL || !json_is_object(root)) {
-                r = IMAGO_EMALFORMED;
-                goto out;
-        }
-        r = parse_root(hook, root, req);
-out:
+        if ((r = imago_json_object(body, len, IMAGO_SVC_HOOK_MAX, &root)) == IMAGO_OK)
+                r = parse_root(hook, root, req);
         json_decref(root);
         if (r != IMAGO_OK) {
                 memset(req, 0, sizeof(*req));

@@ -2,6 +2,7 @@
 #include "manifest.h"
 
 #include "base/err.h"
+#include "json/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,37 +53,6 @@ static int is_timestamp(const char *s)
                         return 0;
         }
         return 1;
-}
-
-/* Only these keys, each at most once (duplicates are refused by the parser). */
-static int only_keys(json_t *obj, const char *const *keys, size_t n)
-{
-        const char *k;
-        json_t *v;
-
-        json_object_foreach(obj, k, v)
-        {
-                size_t i;
-
-                (void)v;
-                for (i = 0; i < n; i++) {
-                        if (strcmp(k, keys[i]) == 0)
-                                break;
-                }
-                if (i == n)
-                        return IMAGO_EMANIFEST_FIELD;
-        }
-        return IMAGO_OK;
-}
-
-static const char *get_str(json_t *obj, const char *key)
-{
-        json_t *v = json_object_get(obj, key);
-
-        /* Strings with an embedded NUL would compare short: refuse them. */
-        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-                return NULL;
-        return json_string_value(v);
 }
 
 /* Strict base64 of a DER certificate: decode, then re-encode and compare. */
@@ -175,11 +145,11 @@ static int parse_device(json_t *dev, struct imago_manifest *m)
 
         if (!json_is_object(dev))
                 return IMAGO_EMANIFEST_FIELD;
-        if ((r = only_keys(dev, keys, 3)) != IMAGO_OK)
-                return r;
-        id = get_str(dev, "id");
-        serial = get_str(dev, "serial");
-        cert = get_str(dev, "certificate");
+        if (!imago_json_only_keys(dev, keys, 3))
+                return IMAGO_EMANIFEST_FIELD;
+        id = imago_json_str(dev, "id", NULL);
+        serial = imago_json_str(dev, "serial", NULL);
+        cert = imago_json_str(dev, "certificate", NULL);
         if (id == NULL || serial == NULL || cert == NULL)
                 return IMAGO_EMANIFEST_FIELD;
         if ((r = decode_cert(cert, &der, &der_len)) != IMAGO_OK)
@@ -192,7 +162,6 @@ static int parse_device(json_t *dev, struct imago_manifest *m)
 int imago_manifest_parse(const uint8_t *buf, size_t len, struct imago_manifest *m)
 {
         static const char *const keys[] = {"format", "version", "batch", "created", "devices"};
-        json_error_t jerr;
         json_t *root = NULL, *devices, *version;
         const char *s;
         size_t i;
@@ -201,27 +170,27 @@ int imago_manifest_parse(const uint8_t *buf, size_t len, struct imago_manifest *
         if (buf == NULL || m == NULL)
                 return IMAGO_EINVAL;
         memset(m, 0, sizeof(*m));
-        if (len > IMAGO_MANIFEST_MAX_BYTES)
-                return IMAGO_ETOOBIG;
-        root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL || !json_is_object(root)) {
+        r = imago_json_object(buf, len, IMAGO_MANIFEST_MAX_BYTES, &root);
+        if (r == IMAGO_EMALFORMED)
                 r = IMAGO_EMANIFEST_FORMAT;
+        if (r != IMAGO_OK)
                 goto out;
-        }
-        s = get_str(root, "format");
+        s = imago_json_str(root, "format", NULL);
         version = json_object_get(root, "version");
         if (s == NULL || strcmp(s, FORMAT_NAME) != 0 || !json_is_integer(version) ||
             json_integer_value(version) != 1) {
                 r = IMAGO_EMANIFEST_FORMAT;
                 goto out;
         }
-        if ((r = only_keys(root, keys, 5)) != IMAGO_OK)
+        if (!imago_json_only_keys(root, keys, 5)) {
+                r = IMAGO_EMANIFEST_FIELD;
                 goto out;
+        }
         r = IMAGO_EMANIFEST_FIELD;
-        if ((s = get_str(root, "batch")) == NULL || !is_batch_name(s))
+        if ((s = imago_json_str(root, "batch", NULL)) == NULL || !is_batch_name(s))
                 goto out;
         memcpy(m->batch, s, strlen(s) + 1);
-        if ((s = get_str(root, "created")) == NULL || !is_timestamp(s))
+        if ((s = imago_json_str(root, "created", NULL)) == NULL || !is_timestamp(s))
                 goto out;
         memcpy(m->created, s, strlen(s) + 1);
         devices = json_object_get(root, "devices");

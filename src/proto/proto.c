@@ -3,6 +3,7 @@
 #include "proto/proto.h"
 
 #include "base/err.h"
+#include "json/json.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -114,21 +115,10 @@ static int text_ok(const char *s, size_t len)
         return IMAGO_OK;
 }
 
-/* A string member without NUL; *len its length. NULL if absent or mistyped. */
-static const char *get_str(json_t *obj, const char *key, size_t *len)
-{
-        json_t *v = json_object_get(obj, key);
-
-        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-                return NULL;
-        *len = json_string_length(v);
-        return json_string_value(v);
-}
-
 static int dup_pem(json_t *root, const char *key, char **out)
 {
         size_t len = 0;
-        const char *s = get_str(root, key, &len);
+        const char *s = imago_json_str(root, key, &len);
         int r;
 
         if (s == NULL)
@@ -154,7 +144,7 @@ static int parse_root(json_t *root, struct imago_proto_msg *m)
                 return IMAGO_EPROTO_FIELD;
         if (json_integer_value(v) != 1)
                 return IMAGO_EPROTO_VERSION;
-        if ((s = get_str(root, "type", &len)) == NULL)
+        if ((s = imago_json_str(root, "type", &len)) == NULL)
                 return IMAGO_EPROTO_FIELD;
         for (i = 0; i < NTYPES; i++) {
                 if (strcmp(s, types[i].name) == 0)
@@ -183,10 +173,10 @@ static int parse_root(json_t *root, struct imago_proto_msg *m)
         if (seen != fields)
                 return IMAGO_EPROTO_FIELD;
 
-        if ((s = get_str(root, "id", &len)) == NULL || !imago_proto_is_hex32(s))
+        if ((s = imago_json_str(root, "id", &len)) == NULL || !imago_proto_is_hex32(s))
                 return IMAGO_EPROTO_FIELD;
         memcpy(m->id, s, IMAGO_PROTO_ID_LEN + 1);
-        if ((s = get_str(root, "nonce", &len)) == NULL || !imago_proto_is_hex32(s))
+        if ((s = imago_json_str(root, "nonce", &len)) == NULL || !imago_proto_is_hex32(s))
                 return IMAGO_EPROTO_FIELD;
         memcpy(m->nonce, s, IMAGO_PROTO_NONCE_LEN + 1);
 
@@ -197,14 +187,14 @@ static int parse_root(json_t *root, struct imago_proto_msg *m)
         if ((fields & F_CHAIN) && (r = dup_pem(root, "chain", &m->chain)) != IMAGO_OK)
                 return r;
         if (fields & F_CODE) {
-                if ((s = get_str(root, "code", &len)) == NULL)
+                if ((s = imago_json_str(root, "code", &len)) == NULL)
                         return IMAGO_EPROTO_FIELD;
                 if ((r = code_ok(s, len)) != IMAGO_OK)
                         return r;
                 memcpy(m->code, s, len + 1);
         }
         if (fields & F_MESSAGE) {
-                if ((s = get_str(root, "message", &len)) == NULL)
+                if ((s = imago_json_str(root, "message", &len)) == NULL)
                         return IMAGO_EPROTO_FIELD;
                 if ((r = text_ok(s, len)) != IMAGO_OK)
                         return r;
@@ -216,32 +206,13 @@ static int parse_root(json_t *root, struct imago_proto_msg *m)
 int imago_proto_parse(const uint8_t *buf, size_t len, struct imago_proto_msg *m)
 {
         json_t *root = NULL;
-        json_error_t jerr;
         int r;
 
         if (m == NULL)
                 return IMAGO_EINVAL;
         memset(m, 0, sizeof(*m));
-        if (buf == NULL && len > 0) {
-                r = IMAGO_EINVAL;
-                goto out;
-        }
-        if (len == 0) {
-                r = IMAGO_EMALFORMED;
-                goto out;
-        }
-        if (len > IMAGO_PROTO_MAX) {
-                r = IMAGO_ETOOBIG;
-                goto out;
-        }
-        /* Duplicates refused; the root must be one object with nothing after it. */
-        root = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL || !json_is_object(root)) {
-                r = IMAGO_EMALFORMED;
-                goto out;
-        }
-        r = parse_root(root, m);
-out:
+        if ((r = imago_json_object(buf, len, IMAGO_PROTO_MAX, &root)) == IMAGO_OK)
+                r = parse_root(root, m);
         json_decref(root);
         if (r != IMAGO_OK)
                 imago_proto_free(m);
