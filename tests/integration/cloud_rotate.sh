@@ -60,11 +60,15 @@ alive() { kill -0 "$1" 2>/dev/null; }
 printf 'root secret\n' >root.pass
 printf 'cloud secret\n' >cloud.pass
 "$B/imago" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass >/dev/null
-mkdir tokens
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
+# one SoftHSM2 token directory per device (two processes enumerating one file-backed token
+# directory while one of them creates objects see "Failed to enumerate slots" now and then)
+mkdir tokens tokens-b
+for d in "" -b; do
+  printf 'directories.tokendir = %s/tokens%s\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" "$d" >softhsm2$d.conf
+done
 export SOFTHSM2_CONF=$work/softhsm2.conf
 softhsm2-util --init-token --free --label dev-1 --pin 4321 --so-pin 87654321 >/dev/null
-softhsm2-util --init-token --free --label devmode --pin 4321 --so-pin 87654321 >/dev/null
+SOFTHSM2_CONF=$work/softhsm2-b.conf softhsm2-util --init-token --free --label devmode --pin 4321 --so-pin 87654321 >/dev/null
 printf '4321\n' >pin
 "$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
   --pin-file pin --count 1 --out batch --batch rot-a >labels.txt
@@ -130,7 +134,7 @@ sed -i "s|^token = .*|token = pkcs11:token=devmode|; s|^store = .*|store = $work
 # --- both agents enrol by claim and stay online ------------------------------------------------
 "$B/imago-agent" --config a.conf --verbose >a.out 2>a.err &
 apid=$!
-"$B/imago-agent" --config b.conf --verbose >b.out 2>b.err &
+SOFTHSM2_CONF=$work/softhsm2-b.conf "$B/imago-agent" --config b.conf --verbose >b.out 2>b.err &
 bpid=$!
 until_ok 30 grep -q "enrolled; reconnecting" a.err || fail "A did not enrol"
 until_ok 30 grep -q "enrolled; reconnecting" b.err || fail "B did not enrol"
@@ -168,7 +172,7 @@ ok "rotate A online: new serial $(serial "$A"), old $a_old retired and denied, a
 stop_cloud || fail "imago-cloud exit status $? on SIGTERM"
 [ "$(serial "$BID")" = "$b_old" ] || fail "B's certificate changed while it was offline"
 start_cloud "$(($(wc -l <cloud.log) + 1))" || fail "imago-cloud did not restart"
-"$B/imago-agent" --config b.conf --verbose >b2.out 2>b2.err &
+SOFTHSM2_CONF=$work/softhsm2-b.conf "$B/imago-agent" --config b.conf --verbose >b2.out 2>b2.err &
 bpid=$!
 until_ok 20 changed "$BID" "$b_old" || fail "B did not rotate when it came back"
 until_ok 10 in_deny "$b_old" || fail "B's old serial not in the deny file"
