@@ -331,6 +331,22 @@ static void test_suspended_device_cannot_enrol_or_rotate(void **state)
         imago_privkey_free(&d.key);
 }
 
+static int count_pending(const char *id, int64_t at, void *arg)
+{
+        (void)id;
+        (void)at;
+        ++*(int *)arg;
+        return 0;
+}
+
+static int rotate_pending(struct fixture *f)
+{
+        int n = 0;
+
+        assert_int_equal(imago_registry_rotate_pending(f->reg, count_pending, &n), IMAGO_OK);
+        return n;
+}
+
 static void test_rotation_then_seen_retires_old(void **state)
 {
         struct fixture *f = *state;
@@ -350,6 +366,9 @@ static void test_rotation_then_seen_retires_old(void **state)
 
         assert_int_equal(imago_proto_topic(IMAGO_PROTO_ROTATE, d.id, topic, sizeof(topic)),
                          IMAGO_OK);
+        /* An operator request (devices rotate) is pending until a new certificate is recorded. */
+        assert_int_equal(imago_registry_rotate_request(f->reg, d.id), IMAGO_OK);
+        assert_int_equal(rotate_pending(f), 1);
         /* Another key is refused under same-key. */
         csr = csr_pem(&other.key, d.id);
         msg = request(IMAGO_PROTO_ROTATE, d.id, csr, &len);
@@ -357,11 +376,13 @@ static void test_rotation_then_seen_retires_old(void **state)
         imago_proto_free(&ans);
         free(msg);
         free(csr);
+        assert_int_equal(rotate_pending(f), 1);
 
         csr = csr_pem(&d.key, d.id);
         msg = request(IMAGO_PROTO_ROTATE, d.id, csr, &len);
         assert_int_equal(send_req(f, topic, msg, len, &ans, serial2), IMAGO_OK);
         assert_string_not_equal(serial1, serial2);
+        assert_int_equal(rotate_pending(f), 0);
         imago_proto_free(&ans);
         free(msg);
         free(csr);
