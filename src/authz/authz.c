@@ -1,6 +1,8 @@
 /* imago_authz: see authz.h. */
 #include "authz/authz.h"
 
+#include "base/hex.h"
+
 #include <string.h>
 
 #define MAX_LEVELS 32
@@ -9,23 +11,6 @@ struct level {
         const char *p;
         size_t n;
 };
-
-static int is_hex_lower(char c)
-{
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static int is_device_id(const char *s, size_t n)
-{
-        size_t i;
-
-        if (n != IMAGO_AUTHZ_ID_LEN)
-                return 0;
-        for (i = 0; i < n; i++)
-                if (!is_hex_lower(s[i]))
-                        return 0;
-        return 1;
-}
 
 static int is_service_char(char c)
 {
@@ -65,7 +50,7 @@ static int name_fits(enum imago_authz_role role, const char *cn)
         switch (role) {
         case IMAGO_AUTHZ_BIRTH:
         case IMAGO_AUTHZ_DEVICE:
-                return is_device_id(cn, n);
+                return n == IMAGO_DEVICE_ID_LEN && imago_device_id_valid(cn);
         case IMAGO_AUTHZ_SERVICE:
                 return is_service_name(cn, n);
         case IMAGO_AUTHZ_NONE:

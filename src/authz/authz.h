@@ -38,7 +38,7 @@
 
 #include <stddef.h>
 
-#define IMAGO_AUTHZ_ID_LEN    32
+#define IMAGO_AUTHZ_ID_LEN    32 /* = IMAGO_DEVICE_ID_LEN (base/hex.h) */
 #define IMAGO_AUTHZ_NAME_MAX  64
 #define IMAGO_AUTHZ_TOPIC_MAX 256
 

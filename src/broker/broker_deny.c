@@ -7,36 +7,19 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "json/json.h"
 #include "base/file.h"
 
-static int is_lower_hex(char c)
-{
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 int broker_is_device_id(const char *s)
 {
-        size_t i;
-
-        if (s == NULL)
-                return 0;
-        for (i = 0; i < IMAGO_AUTHZ_ID_LEN; i++)
-                if (!is_lower_hex(s[i]))
-                        return 0;
-        return s[IMAGO_AUTHZ_ID_LEN] == '\0';
+        return imago_device_id_valid(s);
 }
 
+/* A certificate serial as the registry writes it: whole bytes of lowercase hex. */
 int broker_is_serial(const char *s)
 {
-        size_t i;
-
-        if (s == NULL)
-                return 0;
-        for (i = 0; i <= BROKER_SERIAL_MAX && s[i] != '\0'; i++)
-                if (!is_lower_hex(s[i]))
-                        return 0;
-        return i >= 2 && i <= BROKER_SERIAL_MAX && i % 2 == 0;
+        return imago_hex_is_lower(s, 2, BROKER_SERIAL_MAX) && strlen(s) % 2 == 0;
 }
 
 static int cmp_id(const void *a, const void *b)

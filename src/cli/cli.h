@@ -65,7 +65,4 @@ int imago_cli_is_help(const char *arg);
 int imago_cli_passphrase(const char *file, char **out);
 void imago_cli_passphrase_free(char *p);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void imago_cli_hex(const unsigned char *p, size_t n, char *out);
-
 #endif

@@ -119,15 +119,3 @@ void imago_cli_passphrase_free(char *p)
         imago_wipe(p, strlen(p));
         free(p);
 }
-
-void imago_cli_hex(const unsigned char *p, size_t n, char *out)
-{
-        static const char x[] = "0123456789abcdef";
-        size_t i;
-
-        for (i = 0; i < n; i++) {
-                out[2 * i] = x[p[i] >> 4];
-                out[2 * i + 1] = x[p[i] & 15];
-        }
-        out[2 * n] = '\0';
-}

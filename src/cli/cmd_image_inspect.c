@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/file.h"
 #include "crypto/keys.h"
 #include "image/image_dump.h"
@@ -77,13 +78,13 @@ static void print_json(const char *file, const struct imago_image_dump *d)
                        d->tlv[i].type, imago_image_tlv_name(d->tlv[i].type), d->tlv[i].len,
                        d->tlv[i].prot ? "true" : "false");
         printf("],\"tlvs_truncated\":%s", d->tlv_more ? "true" : "false");
-        imago_cli_hex(d->hash, sizeof(d->hash), hex);
+        imago_hex_encode(d->hash, sizeof(d->hash), hex);
         printf(",\"hash\":");
         if (d->has_hash)
                 printf("\"%s\"", hex);
         else
                 printf("null");
-        imago_cli_hex(d->hash_tlv, sizeof(d->hash_tlv), hex);
+        imago_hex_encode(d->hash_tlv, sizeof(d->hash_tlv), hex);
         printf(",\"hash_tlv\":");
         if (d->has_hash_tlv)
                 printf("\"%s\"", hex);
@@ -98,7 +99,7 @@ static void print_json(const char *file, const struct imago_image_dump *d)
                 printf("\"%s\"", sig_name(d->sig_type));
         else
                 printf("null");
-        imago_cli_hex(d->keyhash, sizeof(d->keyhash), hex);
+        imago_hex_encode(d->keyhash, sizeof(d->keyhash), hex);
         printf(",\"keyhash\":");
         if (d->has_keyhash)
                 printf("\"%s\"", hex);
@@ -143,7 +144,7 @@ static void print_text(const char *file, const struct imago_image_dump *d)
         if (d->tlv_more)
                 printf("  ... more TLVs not shown\n");
         if (d->has_hash) {
-                imago_cli_hex(d->hash, sizeof(d->hash), hex);
+                imago_hex_encode(d->hash, sizeof(d->hash), hex);
                 printf("hash:             %s (%s)\n", hex,
                        !d->has_hash_tlv                                      ? "no SHA256 TLV"
                        : memcmp(d->hash, d->hash_tlv, IMAGO_SHA256_LEN) == 0 ? "matches"
@@ -152,7 +153,7 @@ static void print_text(const char *file, const struct imago_image_dump *d)
         printf("signature:        %s (not checked)\n",
                sig_name(d->sig_type) ? sig_name(d->sig_type) : "none");
         if (d->has_keyhash) {
-                imago_cli_hex(d->keyhash, sizeof(d->keyhash), hex);
+                imago_hex_encode(d->keyhash, sizeof(d->keyhash), hex);
                 printf("key hash:         %s\n", hex);
         }
         if (d->trailer_magic)

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/file.h"
 #include "crypto/keys.h"
 #include "image/image.h"
@@ -68,7 +69,7 @@ int imago_cli_image_verify(int argc, char **argv)
                 imago_cli_fail(CMD, file, r);
                 goto out;
         }
-        imago_cli_hex(info.hash, sizeof(info.hash), hex);
+        imago_hex_encode(info.hash, sizeof(info.hash), hex);
         if (info.has_sec_cnt)
                 snprintf(cnt, sizeof(cnt), "%lu", (unsigned long)info.sec_cnt);
         else

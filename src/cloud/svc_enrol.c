@@ -3,6 +3,7 @@
 #include "cloud/svc_enrol.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "cloud/svc_csr.h"
 #include "pki/pki.h"
 #include "proto/proto.h"
@@ -227,7 +228,7 @@ int imago_svc_seen_parse(const uint8_t *buf, size_t len, struct imago_svc_seen *
         id = json_string_value(json_object_get(root, "id"));
         role = json_string_value(json_object_get(root, "role"));
         serial = json_string_value(json_object_get(root, "serial"));
-        if (id == NULL || role == NULL || serial == NULL || !imago_proto_is_hex32(id))
+        if (id == NULL || role == NULL || serial == NULL || !imago_device_id_valid(id))
                 goto out;
         if (strcmp(role, "birth") == 0)
                 s->role = 1;

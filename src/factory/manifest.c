@@ -2,6 +2,7 @@
 #include "manifest.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "json/json.h"
 
 #include <stdlib.h>
@@ -11,19 +12,6 @@
 #include <openssl/evp.h>
 
 #define FORMAT_NAME "imago-factory-manifest"
-
-static int is_hex(const char *s, size_t min, size_t max)
-{
-        size_t n = strlen(s);
-
-        if (n < min || n > max)
-                return 0;
-        for (size_t i = 0; i < n; i++) {
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return 0;
-        }
-        return 1;
-}
 
 static int is_batch_name(const char *s)
 {
@@ -109,7 +97,7 @@ int imago_manifest_add(struct imago_manifest *m, const char *id, const char *ser
 
         if (m == NULL || id == NULL || serial == NULL || cert_der == NULL || cert_len == 0)
                 return IMAGO_EINVAL;
-        if (!is_hex(id, IMAGO_DEVICE_ID_LEN, IMAGO_DEVICE_ID_LEN) || !is_hex(serial, 1, 40) ||
+        if (!imago_device_id_valid(id) || !imago_hex_is_lower(serial, 1, 40) ||
             cert_len > IMAGO_MANIFEST_CERT_MAX)
                 return IMAGO_EMANIFEST_FIELD;
         if (m->count >= IMAGO_MANIFEST_MAX_DEVICES)

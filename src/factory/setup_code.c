@@ -2,6 +2,7 @@
 #include "setup_code.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/num.h"
 #include "base/wipe.h"
 
@@ -66,32 +67,6 @@ static int canonical(const char *code, char out[CODE_CHARS + 1])
         return IMAGO_OK;
 }
 
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-        static const char digits[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[in[i] >> 4];
-                out[2 * i + 1] = digits[in[i] & 15];
-        }
-        out[2 * n] = '\0';
-}
-
-static int unhex(const char *s, size_t n, uint8_t *out)
-{
-        if (strlen(s) != 2 * n)
-                return IMAGO_EMALFORMED;
-        for (size_t i = 0; i < 2 * n; i++) {
-                char c = s[i];
-                int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-
-                if (v < 0)
-                        return IMAGO_EMALFORMED;
-                out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
-        }
-        return IMAGO_OK;
-}
-
 static int derive(const char canon[CODE_CHARS + 1], const uint8_t *salt, uint64_t n, uint64_t r,
                   uint64_t p, uint8_t out[HASH_LEN])
 {
@@ -117,8 +92,8 @@ int imago_setup_code_hash(const char *code, char out[IMAGO_SETUP_HASH_MAX + 1])
         }
         if ((r = derive(canon, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, h)) != IMAGO_OK)
                 goto out;
-        hex(salt, sizeof(salt), salt_hex);
-        hex(h, sizeof(h), hash_hex);
+        imago_hex_encode(salt, sizeof(salt), salt_hex);
+        imago_hex_encode(h, sizeof(h), hash_hex);
         n = snprintf(out, IMAGO_SETUP_HASH_MAX + 1, "scrypt$%u$%u$%u$%s$%s", SCRYPT_N, SCRYPT_R,
                      SCRYPT_P, salt_hex, hash_hex);
         r = n > 0 && n <= (int)IMAGO_SETUP_HASH_MAX ? IMAGO_OK : IMAGO_ETOOBIG;
@@ -160,8 +135,8 @@ int imago_setup_code_check(const char *code, const char *stored)
             imago_parse_u32(field[3], 16, &p) != IMAGO_OK || n < 2 || (n & (n - 1)) != 0 ||
             rr == 0 || p == 0)
                 return IMAGO_EMALFORMED;
-        if (unhex(field[4], SALT_LEN, salt) != IMAGO_OK ||
-            unhex(field[5], HASH_LEN, want) != IMAGO_OK)
+        if (imago_hex_decode(field[4], salt, SALT_LEN) != IMAGO_OK ||
+            imago_hex_decode(field[5], want, HASH_LEN) != IMAGO_OK)
                 return IMAGO_EMALFORMED;
         if ((r = canonical(code, canon)) != IMAGO_OK)
                 return IMAGO_EPERM;

@@ -24,6 +24,7 @@
 #ifndef IMAGO_PKI_PKI_H
 #define IMAGO_PKI_PKI_H
 
+#include "base/hex.h"
 #include "crypto/crypto.h"
 #include "crypto/keys.h"
 
@@ -32,8 +33,8 @@
 
 #include <openssl/x509.h>
 
-/* Device id: lowercase hex of the first 16 bytes of SHA-256(SPKI DER). */
-#define IMAGO_DEVICE_ID_LEN 32
+/* Device id: lowercase hex of the first 16 bytes of SHA-256(SPKI DER); IMAGO_DEVICE_ID_LEN in
+ * base/hex.h. */
 
 enum imago_pki_role {
         IMAGO_PKI_ROOT = 0,

@@ -72,19 +72,6 @@ static int profile_allowed(enum imago_pki_role role, enum imago_pki_profile prof
         return 0;
 }
 
-static int is_device_id(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (n != IMAGO_DEVICE_ID_LEN)
-                return 0;
-        for (size_t i = 0; i < n; i++) {
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return 0;
-        }
-        return 1;
-}
-
 int imago_pki_issue(const struct imago_pki_ca *ca, const struct imago_pki_request *req, X509 **out)
 {
         struct pki_cert_spec spec;
@@ -104,7 +91,7 @@ int imago_pki_issue(const struct imago_pki_ca *ca, const struct imago_pki_reques
                 char id[IMAGO_DEVICE_ID_LEN + 1];
 
                 /* A device certificate names exactly the key it certifies. */
-                if (!is_device_id(req->common_name))
+                if (!imago_device_id_valid(req->common_name))
                         return IMAGO_EPKI_NAME;
                 if ((r = imago_pki_device_id(req->pub, id)) != IMAGO_OK)
                         return r;

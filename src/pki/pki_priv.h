@@ -7,9 +7,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-/* Lowercase hex of n bytes; out holds 2n+1 chars. */
-void pki_hex(const uint8_t *in, size_t n, char *out);
-
 /* dir/file into buf. */
 int pki_path(char *buf, size_t size, const char *dir, const char *file);
 

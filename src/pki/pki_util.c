@@ -3,6 +3,7 @@
 #include "pki_priv.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/file.h"
 
 #include <stdio.h>
@@ -25,17 +26,6 @@ const char *imago_pki_key_file(enum imago_pki_role role)
         return (unsigned)role < 4 ? key_files[role] : NULL;
 }
 
-void pki_hex(const uint8_t *in, size_t n, char *out)
-{
-        static const char digits[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = digits[in[i] >> 4];
-                out[2 * i + 1] = digits[in[i] & 15];
-        }
-        out[2 * n] = '\0';
-}
-
 int imago_pki_device_id(const struct imago_pubkey *pub, char out[IMAGO_DEVICE_ID_LEN + 1])
 {
         uint8_t h[IMAGO_SHA256_LEN];
@@ -46,7 +36,7 @@ int imago_pki_device_id(const struct imago_pubkey *pub, char out[IMAGO_DEVICE_ID
         r = imago_sha256(pub->spki, pub->spki_len, h);
         if (r != IMAGO_OK)
                 return r;
-        pki_hex(h, IMAGO_DEVICE_ID_LEN / 2, out);
+        imago_hex_encode(h, IMAGO_DEVICE_ID_LEN / 2, out);
         return IMAGO_OK;
 }
 
@@ -64,7 +54,7 @@ int imago_pki_cert_fingerprint(X509 *cert, char out[65])
         r = imago_sha256(der, (size_t)n, h);
         OPENSSL_free(der);
         if (r == IMAGO_OK)
-                pki_hex(h, sizeof(h), out);
+                imago_hex_encode(h, sizeof(h), out);
         return r;
 }
 
@@ -86,7 +76,7 @@ int imago_pki_cert_serial(X509 *cert, char out[41])
         }
         BN_bn2bin(bn, buf);
         BN_free(bn);
-        pki_hex(buf, (size_t)n, out);
+        imago_hex_encode(buf, (size_t)n, out);
         return IMAGO_OK;
 }
 

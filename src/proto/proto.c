@@ -3,6 +3,7 @@
 #include "proto/proto.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "json/json.h"
 
 #include <jansson.h>
@@ -54,19 +55,6 @@ static unsigned type_fields(enum imago_proto_type t)
                         return types[i].fields;
         }
         return 0;
-}
-
-int imago_proto_is_hex32(const char *s)
-{
-        size_t i;
-
-        if (s == NULL)
-                return 0;
-        for (i = 0; i < 32; i++) {
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return 0;
-        }
-        return s[32] == '\0';
 }
 
 /* PEM text: printable ASCII lines, starting with a BEGIN marker. */
@@ -173,10 +161,11 @@ static int parse_root(json_t *root, struct imago_proto_msg *m)
         if (seen != fields)
                 return IMAGO_EPROTO_FIELD;
 
-        if ((s = imago_json_str(root, "id", &len)) == NULL || !imago_proto_is_hex32(s))
+        if ((s = imago_json_str(root, "id", &len)) == NULL || !imago_device_id_valid(s))
                 return IMAGO_EPROTO_FIELD;
         memcpy(m->id, s, IMAGO_PROTO_ID_LEN + 1);
-        if ((s = imago_json_str(root, "nonce", &len)) == NULL || !imago_proto_is_hex32(s))
+        if ((s = imago_json_str(root, "nonce", &len)) == NULL ||
+            !imago_hex_is_lower(s, IMAGO_PROTO_NONCE_LEN, IMAGO_PROTO_NONCE_LEN))
                 return IMAGO_EPROTO_FIELD;
         memcpy(m->nonce, s, IMAGO_PROTO_NONCE_LEN + 1);
 
@@ -244,7 +233,8 @@ static int check_msg(const struct imago_proto_msg *m, unsigned fields)
 {
         int r;
 
-        if (!imago_proto_is_hex32(m->id) || !imago_proto_is_hex32(m->nonce))
+        if (!imago_device_id_valid(m->id) ||
+            !imago_hex_is_lower(m->nonce, IMAGO_PROTO_NONCE_LEN, IMAGO_PROTO_NONCE_LEN))
                 return IMAGO_EPROTO_FIELD;
         if ((fields & F_CSR) && (m->csr == NULL || (r = pem_ok(m->csr, strlen(m->csr))) != 0))
                 return m->csr == NULL ? IMAGO_EPROTO_FIELD : r;

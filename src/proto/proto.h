@@ -84,7 +84,6 @@ int imago_proto_resp_topic(enum imago_proto_type request, const char *id, char *
  */
 int imago_proto_topic_parse(const char *topic, enum imago_proto_type *t, char *id);
 
-/* 1 if s is exactly 32 lowercase hex characters (a device id or a nonce). */
-int imago_proto_is_hex32(const char *s);
+/* Device ids are checked with imago_device_id_valid() (base/hex.h). */
 
 #endif

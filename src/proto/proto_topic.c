@@ -2,6 +2,7 @@
 #include "proto/proto.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,7 @@ static int fmt(char *buf, size_t size, const char *pre, const char *id, const ch
 {
         int n;
 
-        if (buf == NULL || !imago_proto_is_hex32(id))
+        if (buf == NULL || !imago_device_id_valid(id))
                 return IMAGO_EINVAL;
         n = snprintf(buf, size, "%s%s%s", pre, id, post);
         if (n < 0 || (size_t)n >= size)
@@ -67,7 +68,7 @@ int imago_proto_topic_parse(const char *topic, enum imago_proto_type *t, char *i
                         continue;
                 memcpy(cand, topic + pl, IMAGO_PROTO_ID_LEN);
                 cand[IMAGO_PROTO_ID_LEN] = '\0';
-                if (!imago_proto_is_hex32(cand))
+                if (!imago_device_id_valid(cand))
                         return IMAGO_EPROTO_FIELD;
                 memcpy(id, cand, sizeof(cand));
                 *t = shapes[i].type;

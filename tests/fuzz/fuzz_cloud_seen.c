@@ -4,6 +4,7 @@
  * parser trusts nothing).  Invariant: what parses has a 32-hex id, a known
  * role and a non-empty lowercase hex serial.
  */
+#include "base/hex.h"
 #include "cloud/svc_enrol.h"
 #include "proto/proto.h"
 
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (imago_svc_seen_parse(data, size, &s) == 0) {
                 size_t n = strlen(s.serial);
 
-                if (!imago_proto_is_hex32(s.id) || (s.role != 1 && s.role != 2) || n == 0 ||
+                if (!imago_device_id_valid(s.id) || (s.role != 1 && s.role != 2) || n == 0 ||
                     strspn(s.serial, "0123456789abcdef") != n)
                         __builtin_trap();
         }

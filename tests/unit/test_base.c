@@ -15,6 +15,7 @@
 #include "base/cmath.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/hex.h"
 #include "base/num.h"
 #include "base/rd.h"
 
@@ -169,6 +170,30 @@ static void test_file_write_new_never_replaces(void **state)
         assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_hex_and_device_ids(void **state)
+{
+        static const uint8_t bytes[] = {0x00, 0x9f, 0xab, 0xff};
+        uint8_t back[4] = {0};
+        char out[9];
+
+        (void)state;
+        imago_hex_encode(bytes, sizeof(bytes), out);
+        assert_string_equal(out, "009fabff");
+        assert_int_equal(imago_hex_decode(out, back, sizeof(back)), IMAGO_OK);
+        assert_memory_equal(back, bytes, sizeof(bytes));
+        assert_int_equal(imago_hex_decode("009FABFF", back, 4), IMAGO_EMALFORMED);
+        assert_int_equal(imago_hex_decode("009fab", back, 4), IMAGO_EMALFORMED);
+        assert_int_equal(imago_hex_decode("009fabff00", back, 4), IMAGO_EMALFORMED);
+        assert_true(imago_device_id_valid("0123456789abcdef0123456789abcdef"));
+        assert_false(imago_device_id_valid("0123456789abcdef0123456789abcde"));
+        assert_false(imago_device_id_valid("0123456789abcdef0123456789abcdef0"));
+        assert_false(imago_device_id_valid("0123456789ABCDEF0123456789abcdef"));
+        assert_false(imago_device_id_valid("0123456789abcdef 123456789abcdef"));
+        assert_false(imago_device_id_valid(NULL));
+        assert_true(imago_hex_is_lower("ab", 1, 40));
+        assert_false(imago_hex_is_lower("", 1, 40));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -179,6 +204,7 @@ int main(void)
             cmocka_unit_test(test_cmath_overflow),
             cmocka_unit_test(test_num_strict),
             cmocka_unit_test(test_file_write_new_never_replaces),
+            cmocka_unit_test(test_hex_and_device_ids),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
