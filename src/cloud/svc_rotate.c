@@ -11,6 +11,7 @@
 #include "cloud/svc_priv.h"
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "cloud/svc_log.h"
 #include "proto/proto.h"
 
@@ -29,12 +30,11 @@ struct sent {
 
 static int send_one(const char *id, int64_t requested_at, void *arg)
 {
-        static const char hex[] = "0123456789abcdef";
         struct sent *c = arg;
         struct imago_proto_msg m;
         unsigned char rnd[IMAGO_PROTO_NONCE_LEN / 2];
         char topic[128], *body = NULL;
-        size_t len = 0, i;
+        size_t len = 0;
         int r;
 
         memset(&m, 0, sizeof(m));
@@ -44,10 +44,7 @@ static int send_one(const char *id, int64_t requested_at, void *arg)
                 r = IMAGO_ECRYPTO;
                 goto out;
         }
-        for (i = 0; i < sizeof(rnd); i++) {
-                m.nonce[2 * i] = hex[rnd[i] >> 4];
-                m.nonce[2 * i + 1] = hex[rnd[i] & 15];
-        }
+        imago_hex_encode(rnd, sizeof(rnd), m.nonce);
         if ((r = imago_proto_topic(IMAGO_PROTO_ROTATE_NOW, id, topic, sizeof(topic))) != IMAGO_OK ||
             (r = imago_proto_build(&m, &body, &len)) != IMAGO_OK)
                 goto out;
