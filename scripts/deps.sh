@@ -12,6 +12,7 @@ pkgs=(
   softhsm2 opensc libengine-pkcs11-openssl p11-kit libp11-kit-dev
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   libevent-dev libsqlite3-dev sqlite3 curl procps psmisc
+  libargon2-dev libcjose-dev
   python3 python3-cryptography
   jq xxd
 )
