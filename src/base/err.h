@@ -105,6 +105,16 @@
         X(IMAGO_ECONF_KEY, -1101, "config: unknown key")                                           \
         X(IMAGO_ECONF_VALUE, -1102, "config: invalid value")                                       \
         X(IMAGO_ECONF_DUP, -1103, "config: key given twice")                                       \
+        /* signed commands and registration tokens (-1200...) */                                   \
+        X(IMAGO_ECMD_MALFORMED, -1200, "command: malformed envelope or result")                    \
+        X(IMAGO_ECMD_SIG, -1201, "command: signature does not verify")                             \
+        X(IMAGO_ECMD_DEVICE, -1202, "command: addressed to another device")                        \
+        X(IMAGO_ECMD_REPLAY, -1203, "command: sequence not above the last accepted")               \
+        X(IMAGO_ECMD_EXPIRED, -1204, "command: expired")                                           \
+        X(IMAGO_ECMD_NOTYET, -1205, "command: not yet valid (issued in the future)")               \
+        X(IMAGO_ECMD_TOKEN, -1206, "registration token: does not decrypt or is malformed")         \
+        X(IMAGO_ECMD_TOKEN_EXPIRED, -1207, "registration token: expired")                          \
+        X(IMAGO_ECMD_TOKEN_ALG, -1208, "registration token: algorithm not ECDH-ES/A256GCM")        \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
