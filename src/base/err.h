@@ -115,6 +115,21 @@
         X(IMAGO_ECMD_TOKEN, -1206, "registration token: does not decrypt or is malformed")         \
         X(IMAGO_ECMD_TOKEN_EXPIRED, -1207, "registration token: expired")                          \
         X(IMAGO_ECMD_TOKEN_ALG, -1208, "registration token: algorithm not ECDH-ES/A256GCM")        \
+        /* audit log (-1200...) and user authentication (-1300...) */                              \
+        X(IMAGO_EAUDIT_CHAIN, -1200, "audit: hash chain broken")                                   \
+        X(IMAGO_EAUDIT_HEAD, -1201, "audit: log does not end at the expected head")                \
+        X(IMAGO_EAUDIT_DB, -1202, "audit: database error")                                         \
+        X(IMAGO_EAUDIT_SCHEMA, -1203, "audit: schema version is newer than this program")          \
+        X(IMAGO_EAUTH_PASSWORD, -1300, "auth: wrong user name or password")                        \
+        X(IMAGO_EAUTH_POLICY, -1301, "auth: password does not meet the policy")                    \
+        X(IMAGO_EAUTH_HASH, -1302, "auth: stored password hash is malformed or out of bounds")     \
+        X(IMAGO_EAUTH_THROTTLED, -1303, "auth: too many attempts, try later")                      \
+        X(IMAGO_EAUTH_TOKEN_FORMAT, -1304, "auth: token is malformed")                             \
+        X(IMAGO_EAUTH_TOKEN_SIG, -1305, "auth: token signature does not verify")                   \
+        X(IMAGO_EAUTH_TOKEN_EXPIRED, -1306, "auth: token expired")                                 \
+        X(IMAGO_EAUTH_TOKEN_NOTYET, -1307, "auth: token issued in the future")                     \
+        X(IMAGO_EAUTH_REFRESH, -1308, "auth: refresh token unknown, used or expired")              \
+        X(IMAGO_EAUTH_DENIED, -1309, "auth: no grant allows this action")                          \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
