@@ -4,7 +4,9 @@
  * token, run through imago_regtoken_redeem() with an in-process key (the
  * compact/header checks, cjose's import and decryption); 1 = the input is
  * a claims object, as decrypted (the strict claims parser); 2 = the input is
- * a protected header, wrapped in base64url around the body of a real token.
+ * a protected header, wrapped in base64url around the body of a real token;
+ * 3 = the input is a plaintext, encrypted here with cjose to the in-process
+ * key, so redeem's own decryption and the claims parser run on it.
  */
 #include "regtoken/regtoken.h"
 
@@ -39,6 +41,26 @@ static void fz_redeem(const char *t, size_t len)
         imago_regtoken_memstore_free(&fz_store);
 }
 
+static void fz_encrypted(const uint8_t *p, size_t len)
+{
+        cjose_header_t *hdr;
+        cjose_jwe_t *jwe = NULL;
+        char *t = NULL;
+        cjose_err e;
+
+        if (len > 1024 || (hdr = cjose_header_new(&e)) == NULL)
+                return;
+        if (cjose_header_set(hdr, CJOSE_HDR_ALG, CJOSE_HDR_ALG_ECDH_ES, &e) &&
+            cjose_header_set(hdr, CJOSE_HDR_ENC, CJOSE_HDR_ENC_A256GCM, &e) &&
+            (jwe = cjose_jwe_encrypt(fz_key.jwk, hdr, p, len, &e)) != NULL &&
+            (t = cjose_jwe_export(jwe, &e)) != NULL)
+                fz_redeem(t, strlen(t));
+        if (t != NULL)
+                cjose_get_dealloc()(t);
+        cjose_jwe_release(jwe);
+        cjose_header_release(hdr);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         char user[IMAGO_REGTOKEN_USER_MAX + 1], nonce[IMAGO_REGTOKEN_NONCE_LEN + 1];
@@ -48,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fz_init();
         if (size < 1)
                 return 0;
-        switch (data[0] % 3) {
+        switch (data[0] % 4) {
         case 0:
                 fz_redeem((const char *)data + 1, size - 1);
                 break;
@@ -57,6 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                 &exp) == 0 &&
                     (!imago_regtoken_user_valid(user) || strlen(nonce) != 32 || exp <= iat))
                         __builtin_trap();
+                break;
+        case 3:
+                fz_encrypted(data + 1, size - 1);
                 break;
         default: {
                 char *h = NULL, *t;
