@@ -20,8 +20,8 @@ int imago_cmdenv_build(const struct imago_privkey *key, const char *device, uint
         if (out != NULL)
                 *out = NULL;
         if (key == NULL || out == NULL || !imago_device_id_valid(device) || seq == 0 || iat < 0 ||
-            exp <= iat || exp - iat > IMAGO_CMDENV_MAX_LIFE || !imago_cmdenv_name_valid(name) ||
-            (args != NULL && !json_is_object(args)))
+            exp <= iat || exp > ((int64_t)1 << 53) || exp - iat > IMAGO_CMDENV_MAX_LIFE ||
+            !imago_cmdenv_name_valid(name) || (args != NULL && !json_is_object(args)))
                 goto out;
         r = IMAGO_EKEY_TYPE;
         if (key->type != IMAGO_KEY_ED25519)

@@ -107,7 +107,7 @@ int imago_cmdenv_verify(const uint8_t *buf, size_t len, const struct imago_pubke
         if (out != NULL)
                 memset(out, 0, sizeof(*out));
         if (buf == NULL || key == NULL || out == NULL || !imago_device_id_valid(device) ||
-            now < 0 || skew < 0 || skew > IMAGO_CMDENV_MAX_SKEW)
+            now < 0 || now > ((int64_t)1 << 53) || skew < 0 || skew > IMAGO_CMDENV_MAX_SKEW)
                 goto out;
         r = IMAGO_EKEY_TYPE;
         if (key->type != IMAGO_KEY_ED25519)

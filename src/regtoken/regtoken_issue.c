@@ -26,7 +26,8 @@ int imago_regtoken_issue(const struct imago_regtoken_key *key, const char *user,
         if (token != NULL)
                 *token = NULL;
         if (key == NULL || key->jwk == NULL || token == NULL || !imago_regtoken_user_valid(user) ||
-            now < 0 || ttl < 1 || ttl > IMAGO_REGTOKEN_MAX_TTL)
+            now < 0 || now > ((int64_t)1 << 53) - IMAGO_REGTOKEN_MAX_TTL || ttl < 1 ||
+            ttl > IMAGO_REGTOKEN_MAX_TTL)
                 goto out;
         r = IMAGO_ECRYPTO;
         if (RAND_bytes(rnd, sizeof(rnd)) != 1)

@@ -262,7 +262,15 @@ static void test_bad_arguments(void **state)
         assert_int_equal(
             imago_cmdenv_verify((const uint8_t *)env, strlen(env), &k->pub, "x", 0, NOW, SKEW, &c),
             IMAGO_EINVAL);
+        /* Clocks and times out of range (no overflow in the window arithmetic). */
+        assert_int_equal(imago_cmdenv_verify((const uint8_t *)env, strlen(env), &k->pub, ID, 0,
+                                             INT64_MAX, SKEW, &c),
+                         IMAGO_EINVAL);
         free(env);
+        env = NULL;
+        assert_int_equal(imago_cmdenv_build(&k->priv, ID, 1, 0, INT64_MAX, "a", NULL, &env),
+                         IMAGO_EINVAL);
+        assert_null(env);
 }
 
 /* Sign payload text as the cloud would and wrap it in an envelope. */

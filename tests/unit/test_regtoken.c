@@ -510,6 +510,7 @@ static void test_limits_and_claims(void **state)
         /* Issue refuses what redeem would refuse. */
         assert_int_equal(imago_regtoken_issue(&f->key, "a b", NOW, 60, &t), IMAGO_EINVAL);
         assert_int_equal(imago_regtoken_issue(&f->key, USER, NOW, 0, &t), IMAGO_EINVAL);
+        assert_int_equal(imago_regtoken_issue(&f->key, USER, INT64_MAX, 60, &t), IMAGO_EINVAL);
         assert_int_equal(imago_regtoken_issue(&f->key, USER, NOW, IMAGO_REGTOKEN_MAX_TTL + 1, &t),
                          IMAGO_EINVAL);
         /* The memory store: prune forgets only expired nonces. */
