@@ -17,7 +17,8 @@
  * before cjose sees it), an epk on the P-256 curve, claims parsed with
  * src/json (duplicate keys, unknown members refused).
  *
- * Ownership: struct imago_regtoken_key holds a cjose JWK; release it with
+ * Ownership: struct imago_regtoken_key holds a cjose JWK and the same key as an
+ * OpenSSL EVP_PKEY; release it with
  * imago_regtoken_key_free() (safe on a zeroed struct).  The key file is the
  * private JWK JSON, mode 0600, never replaced; loading refuses a file group
  * or others may read.  Buffers that held the private JWK or a plaintext are
@@ -50,7 +51,8 @@
 #define IMAGO_REGTOKEN_KEYFILE_MAX 4096
 
 struct imago_regtoken_key {
-        void *jwk; /* cjose_jwk_t */
+        void *jwk;  /* cjose_jwk_t: issuing, the key file */
+        void *pkey; /* EVP_PKEY, the same key: redeeming (made once at generate/load) */
 };
 
 struct imago_regtoken_replay {
@@ -113,6 +115,8 @@ int imago_regtoken_parse_compact(const char *token, size_t len, struct imago_reg
  * decryption of checked parts with OpenSSL (cjose 0.6.2.1 leaks the empty encrypted-key
  * part on every ECDH-ES decryption).  out holds IMAGO_REGTOKEN_CLAIMS_MAX bytes.
  */
+/* Module-internal: key->pkey from key->jwk. */
+int imago_regtoken_key_pkey(struct imago_regtoken_key *key);
 int imago_regtoken_decrypt(const struct imago_regtoken_key *key,
                            const struct imago_regtoken_parts *p, uint8_t *out, size_t *out_len);
 

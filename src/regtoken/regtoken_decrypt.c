@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Our P-256 private key as an EVP_PKEY, from the JWK's d, x and y. */
-static int regtoken_pkey(const struct imago_regtoken_key *key, EVP_PKEY **out)
+int imago_regtoken_key_pkey(struct imago_regtoken_key *key)
 {
         static const char *const names[] = {"d", "x", "y"};
         uint8_t v[3][32], pub[65];
@@ -25,6 +25,7 @@ static int regtoken_pkey(const struct imago_regtoken_key *key, EVP_PKEY **out)
         OSSL_PARAM_BLD *bld = NULL;
         OSSL_PARAM *params = NULL;
         EVP_PKEY_CTX *ctx = NULL;
+        EVP_PKEY *pk = NULL;
         cjose_err e;
         size_t i;
         int r = IMAGO_ECRYPTO;
@@ -59,8 +60,9 @@ static int regtoken_pkey(const struct imago_regtoken_key *key, EVP_PKEY **out)
             (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
             (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
             EVP_PKEY_fromdata_init(ctx) <= 0 ||
-            EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) <= 0)
+            EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) <= 0)
                 goto out;
+        key->pkey = pk;
         r = 0;
 out:
         EVP_PKEY_CTX_free(ctx);
@@ -131,12 +133,11 @@ int imago_regtoken_decrypt(const struct imago_regtoken_key *key,
 {
         uint8_t cek[32], *ct = NULL;
         size_t ct_len = 0;
-        EVP_PKEY *priv = NULL;
         EVP_CIPHER_CTX *c = NULL;
         cjose_err e;
         int n = 0, fin = 0, r = IMAGO_EINVAL;
 
-        if (key == NULL || key->jwk == NULL || p == NULL || out == NULL || out_len == NULL)
+        if (key == NULL || key->pkey == NULL || p == NULL || out == NULL || out_len == NULL)
                 goto out;
         *out_len = 0;
         r = IMAGO_ECMD_TOKEN;
@@ -145,7 +146,7 @@ int imago_regtoken_decrypt(const struct imago_regtoken_key *key,
             !cjose_base64url_decode(p->ct_b64, p->ct_b64_len, &ct, &ct_len, &e) || ct_len < 1 ||
             ct_len > IMAGO_REGTOKEN_CLAIMS_MAX)
                 goto out;
-        if ((r = regtoken_pkey(key, &priv)) != 0 || (r = regtoken_cek(priv, p->epk, cek)) != 0)
+        if ((r = regtoken_cek(key->pkey, p->epk, cek)) != 0)
                 goto out;
         r = IMAGO_ECRYPTO;
         if ((c = EVP_CIPHER_CTX_new()) == NULL ||
@@ -168,7 +169,6 @@ int imago_regtoken_decrypt(const struct imago_regtoken_key *key,
 out:
         imago_wipe(cek, sizeof(cek));
         EVP_CIPHER_CTX_free(c);
-        EVP_PKEY_free(priv);
         if (ct != NULL)
                 cjose_get_dealloc()(ct);
         return r;

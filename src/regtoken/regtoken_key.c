@@ -10,6 +10,7 @@
 #include <cjose/cjose.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +22,13 @@ int imago_regtoken_key_generate(struct imago_regtoken_key *key)
 
         if (key == NULL)
                 return IMAGO_EINVAL;
+        key->pkey = NULL;
         key->jwk = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_256, &e);
-        return key->jwk != NULL ? 0 : IMAGO_ECRYPTO;
+        if (key->jwk == NULL || imago_regtoken_key_pkey(key) != 0) {
+                imago_regtoken_key_free(key);
+                return IMAGO_ECRYPTO;
+        }
+        return 0;
 }
 
 void imago_regtoken_key_free(struct imago_regtoken_key *key)
@@ -31,7 +37,9 @@ void imago_regtoken_key_free(struct imago_regtoken_key *key)
                 return;
         if (key->jwk != NULL)
                 cjose_jwk_release(key->jwk);
+        EVP_PKEY_free(key->pkey);
         key->jwk = NULL;
+        key->pkey = NULL;
 }
 
 int imago_regtoken_key_save(const struct imago_regtoken_key *key, const char *path)
@@ -103,8 +111,10 @@ int imago_regtoken_key_load(const char *path, struct imago_regtoken_key *key)
         cjose_err e;
         int r = IMAGO_EINVAL;
 
-        if (key != NULL)
+        if (key != NULL) {
                 key->jwk = NULL;
+                key->pkey = NULL;
+        }
         if (path == NULL || key == NULL)
                 goto out;
         if ((r = regtoken_read_private(path, buf, sizeof(buf), &len)) != 0)
@@ -121,7 +131,8 @@ int imago_regtoken_key_load(const char *path, struct imago_regtoken_key *key)
         if ((key->jwk = cjose_jwk_import(buf, len, &e)) == NULL)
                 goto out;
         if (cjose_jwk_get_kty(key->jwk, &e) != CJOSE_JWK_KTY_EC ||
-            cjose_jwk_EC_get_curve(key->jwk, &e) != CJOSE_JWK_EC_P_256) {
+            cjose_jwk_EC_get_curve(key->jwk, &e) != CJOSE_JWK_EC_P_256 ||
+            imago_regtoken_key_pkey(key) != 0) {
                 imago_regtoken_key_free(key);
                 goto out;
         }

@@ -116,6 +116,27 @@ static void test_replayed_registration_token(void **state)
         free(t2);
 }
 
+static int failing_store(void *arg, const char *nonce, int64_t expiry)
+{
+        (void)arg;
+        (void)nonce;
+        (void)expiry;
+        return IMAGO_EIO;
+}
+
+static void test_replay_store_failure(void **state)
+{
+        struct fx *f = *state;
+        struct imago_regtoken_replay bad = {failing_store, NULL};
+        char *t = issue(f, NULL, 600), user[IMAGO_REGTOKEN_USER_MAX + 1];
+
+        /* A store that cannot record the nonce: the token is not accepted, no user returned. */
+        assert_int_equal(
+            imago_regtoken_redeem(&f->key, t, strlen(t), NOW, &bad, user, sizeof(user)), IMAGO_EIO);
+        assert_string_equal(user, "");
+        free(t);
+}
+
 static void test_expired_registration_token(void **state)
 {
         struct fx *f = *state;
@@ -533,6 +554,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_round_trip, setup_store, teardown_store),
             cmocka_unit_test_setup_teardown(test_replayed_registration_token, setup_store,
                                             teardown_store),
+            cmocka_unit_test_setup_teardown(test_replay_store_failure, setup_store, teardown_store),
             cmocka_unit_test_setup_teardown(test_expired_registration_token, setup_store,
                                             teardown_store),
             cmocka_unit_test_setup_teardown(test_token_for_another_cloud_key, setup_store,
