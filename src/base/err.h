@@ -115,11 +115,11 @@
         X(IMAGO_ECMD_TOKEN, -1206, "registration token: does not decrypt or is malformed")         \
         X(IMAGO_ECMD_TOKEN_EXPIRED, -1207, "registration token: expired")                          \
         X(IMAGO_ECMD_TOKEN_ALG, -1208, "registration token: algorithm not ECDH-ES/A256GCM")        \
-        /* audit log (-1200...) and user authentication (-1300...) */                              \
-        X(IMAGO_EAUDIT_CHAIN, -1200, "audit: hash chain broken")                                   \
-        X(IMAGO_EAUDIT_HEAD, -1201, "audit: log does not end at the expected head")                \
-        X(IMAGO_EAUDIT_DB, -1202, "audit: database error")                                         \
-        X(IMAGO_EAUDIT_SCHEMA, -1203, "audit: schema version is newer than this program")          \
+        /* audit log (-1400...) and user authentication (-1300...) */                              \
+        X(IMAGO_EAUDIT_CHAIN, -1400, "audit: hash chain broken")                                   \
+        X(IMAGO_EAUDIT_HEAD, -1401, "audit: log does not end at the expected head")                \
+        X(IMAGO_EAUDIT_DB, -1402, "audit: database error")                                         \
+        X(IMAGO_EAUDIT_SCHEMA, -1403, "audit: schema version is newer than this program")          \
         X(IMAGO_EAUTH_PASSWORD, -1300, "auth: wrong user name or password")                        \
         X(IMAGO_EAUTH_POLICY, -1301, "auth: password does not meet the policy")                    \
         X(IMAGO_EAUTH_HASH, -1302, "auth: stored password hash is malformed or out of bounds")     \

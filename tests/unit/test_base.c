@@ -32,6 +32,26 @@ static void test_err_names_round_trip(void **state)
         assert_string_equal(imago_strerror(IMAGO_OK), "success");
 }
 
+/* Every code has its own value: two names for one number would make imago_strerror lie. */
+static void test_err_codes_unique(void **state)
+{
+        static const int codes[] = {
+#define CODE(name, value, desc) (value),
+            IMAGO_ERR_LIST(CODE)
+#undef CODE
+        };
+        size_t n = sizeof(codes) / sizeof(codes[0]);
+
+        (void)state;
+        for (size_t i = 0; i < n; i++) {
+                for (size_t j = i + 1; j < n; j++) {
+                        if (codes[i] == codes[j])
+                                fail_msg("error code %d is used by %s and %s", codes[i],
+                                         imago_errname(codes[i]), imago_errname(codes[j]));
+                }
+        }
+}
+
 static void test_rd_reads_in_order(void **state)
 {
         static const uint8_t buf[] = {1, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12, 0xab, 0xcd};
@@ -198,6 +218,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_err_names_round_trip),
+            cmocka_unit_test(test_err_codes_unique),
             cmocka_unit_test(test_rd_reads_in_order),
             cmocka_unit_test(test_rd_failed_read_leaves_position),
             cmocka_unit_test(test_rd_null_buffer_is_empty),
