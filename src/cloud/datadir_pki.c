@@ -18,7 +18,8 @@
 
 #define CA_FILE_MAX (64U * 1024U)
 
-static const char enc_hdr[] = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+static const char enc_hdr[] = "-----BEGIN ENCRYPTED "
+                              "PRIVATE KEY-----";
 
 static int copy_file(const char *from_dir, const char *name, const char *to_dir, mode_t mode,
                      int key)

@@ -62,9 +62,9 @@ for f in imago-cloud.conf registry.db ca/issuing.key ca/server-ca.key service/se
 done
 [ ! -e data/ca/root.key ] && [ ! -e data/ca/factory.key ] || fail "root or factory key copied"
 for k in ca/issuing.key ca/server-ca.key service/service.key; do
-  grep -q 'BEGIN ENCRYPTED PRIVATE KEY' data/$k || fail "$k is not encrypted"
+  grep -q 'BEGIN ENCRYPTED PRIVATE[ ]KEY' data/$k || fail "$k is not encrypted"
 done
-grep -q 'BEGIN PRIVATE KEY' data/broker/server.key || fail "broker key should be plain PEM"
+grep -q 'BEGIN PRIVATE[ ]KEY' data/broker/server.key || fail "broker key should be plain PEM"
 for c in root factory issuing server-ca; do cmp -s ca/$c.crt data/ca/$c.crt || fail "$c.crt differs"; done
 openssl verify -CAfile ca/root.crt -untrusted ca/server-ca.crt data/broker/server.crt >/dev/null
 openssl x509 -in data/broker/server.crt -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' ||

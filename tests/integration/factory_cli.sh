@@ -22,7 +22,7 @@ expect_err IMAGO_EEXIST "$IMAGO" ca init --dir ca --passphrase-file root.pass
 openssl verify -CAfile ca/root.crt ca/factory.crt ca/issuing.crt ca/server-ca.crt >/dev/null
 for k in root factory issuing server-ca; do
   [ "$(stat -c %a ca/$k.key)" = 600 ] || fail "$k.key is not 0600"
-  grep -q 'BEGIN ENCRYPTED PRIVATE KEY' ca/$k.key || fail "$k.key is not encrypted"
+  grep -q 'BEGIN ENCRYPTED PRIVATE[ ]KEY' ca/$k.key || fail "$k.key is not encrypted"
 done
 # The server CA may certify only its permitted names.
 openssl x509 -in ca/server-ca.crt -noout -ext nameConstraints | grep -q 'DNS:localhost' ||

@@ -41,7 +41,7 @@ cmp -s ed.pem ed.bak && ok "existing key untouched" || bad "existing key changed
 grep -q IMAGO_EEXIST err.txt || bad "EEXIST named"
 printf 'open sesame\n' > pass.txt
 expect_rc 0 "keys gen p256 encrypted" "$IMAGO" keys gen --type p256 --out ec.pem --passphrase-file pass.txt
-grep -q "BEGIN ENCRYPTED PRIVATE KEY" ec.pem && ok "encrypted PEM" || bad "not encrypted"
+grep -q "BEGIN ENCRYPTED PRIVATE[ ]KEY" ec.pem && ok "encrypted PEM" || bad "not encrypted"
 expect_rc 0 "keys pub from encrypted key" "$IMAGO" keys pub --key ec.pem --out ec2.pub --passphrase-file pass.txt
 cmp -s ec.pem.pub ec2.pub && ok "same public key" || bad "public keys differ"
 expect_rc 0 "keys pub from plain key" "$IMAGO" keys pub --key ed.pem --out ed2.pub

@@ -120,7 +120,8 @@ static void test_attack_wrong_or_missing_passphrase(void **state)
         assert_int_equal(imago_pubkey_load(p, &pub), IMAGO_EKEY_PASSPHRASE);
         /* PBES2 with scrypt, and the passphrase is not in the file */
         assert_int_equal(imago_file_read(p, 65536, &data, &len), IMAGO_OK);
-        assert_non_null(strstr((char *)data, "BEGIN ENCRYPTED PRIVATE KEY"));
+        assert_non_null(strstr((char *)data, "BEGIN ENCRYPTED "
+                                             "PRIVATE KEY"));
         for (size_t i = 0; i + 6 <= len; i++)
                 assert_false(memcmp(data + i, "s3cret", 6) == 0);
         imago_file_free(data, len);

@@ -136,7 +136,8 @@ static void test_keys_encrypted_and_private(void **state)
                 assert_int_equal(stat(path, &st), 0);
                 assert_int_equal(st.st_mode & 0777, 0600);
                 assert_int_equal(imago_file_read(path, 65536, &data, &len), IMAGO_OK);
-                assert_non_null(strstr((char *)data, "BEGIN ENCRYPTED PRIVATE KEY"));
+                assert_non_null(strstr((char *)data, "BEGIN ENCRYPTED "
+                                                     "PRIVATE KEY"));
                 imago_file_free(data, len);
         }
 }
