@@ -27,8 +27,8 @@ static const char *const secrets[] = {
     "correct-horse-battery-staple-XYZ", /* Wi-Fi PSK */
     "eyJhbGciOiJFUzI1NiJ9.cloud-token-7f3a9c",
     /* A PEM-looking secret (not a key), split so no tracked file looks like one. */
-    "-----BEGIN PRIV"
-    "ATE KEY-----MIGHAgEAMBMG",
+    ("-----BEGIN PRIV"
+     "ATE KEY-----MIGHAgEAMBMG"),
     "wifi.home.psk", /* record names are secret too */
     PIN,
 };
