@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "test_vectors.h"
+
 #include "base/err.h"
 #include "cloud/auth/auth.h"
 
@@ -111,44 +113,25 @@ static void forged_hash_parameters_bounded(void **state)
         assert_int_equal(imago_auth_password_verify(&p, h, PW, strlen(PW)), IMAGO_EAUTH_HASH);
 }
 
+static void hash_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
+{
+        const struct imago_auth_argon2 *p = arg;
+        const char *stored = (const char *)data; /* imago_file_read terminates it */
+
+        (void)len;
+        if (imago_auth_password_verify(p, stored, PW, strlen(PW)) != want)
+                fail_msg("%s: want %s", file, imago_errname(want));
+        assert_int_equal(imago_auth_password_needs_rehash(p, stored), 1);
+}
+
 static void stored_hash_vectors(void **state)
 {
-        const char *dir = IMAGO_SOURCE_DIR "/tests/vectors/auth";
         struct imago_auth_argon2 p;
-        struct dirent *de;
-        char path[512], buf[512], exp[64];
-        DIR *d;
-        FILE *f;
-        size_t n;
-        int want, count = 0;
 
         (void)state;
         fast(&p);
-        assert_non_null(d = opendir(dir));
-        while ((de = readdir(d)) != NULL) {
-                size_t len = strlen(de->d_name);
-
-                if (strncmp(de->d_name, "hash-", 5) != 0 || len < 6 ||
-                    strcmp(de->d_name + len - 5, ".hash") != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                assert_non_null(f = fopen(path, "rb"));
-                n = fread(buf, 1, sizeof(buf) - 1, f);
-                fclose(f);
-                buf[n] = '\0';
-                snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)(len - 5), de->d_name);
-                assert_non_null(f = fopen(path, "r"));
-                assert_non_null(fgets(exp, sizeof(exp), f));
-                fclose(f);
-                exp[strcspn(exp, "\n")] = '\0';
-                assert_int_equal(imago_err_from_name(exp, &want), 0);
-                if (imago_auth_password_verify(&p, buf, PW, strlen(PW)) != want)
-                        fail_msg("%s: want %s", de->d_name, exp);
-                assert_int_equal(imago_auth_password_needs_rehash(&p, buf), 1);
-                count++;
-        }
-        closedir(d);
-        assert_true(count >= 20);
+        assert_true(test_vec_each(IMAGO_SOURCE_DIR "/tests/vectors/auth", ".hash", hash_case, &p) >=
+                    20);
 }
 
 static void policy(void **state)

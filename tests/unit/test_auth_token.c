@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "test_vectors.h"
+
 #include "base/err.h"
 #include "cloud/auth/auth.h"
 
@@ -129,45 +131,24 @@ static void forged_access_token(void **state)
         }
 }
 
+static void token_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
+{
+        struct imago_auth_claims c;
+        int got = imago_auth_token_verify(secret, (const char *)data, NOW, &c);
+
+        (void)len;
+        (void)arg;
+        if (got != want)
+                fail_msg("%s: want %s, got %s", file, imago_errname(want), imago_errname(got));
+        if (got == 0)
+                assert_int_equal(c.user_id, 42);
+}
+
 static void token_vectors(void **state)
 {
-        const char *dir = IMAGO_SOURCE_DIR "/tests/vectors/auth";
-        struct imago_auth_claims c;
-        struct dirent *de;
-        char path[512], buf[512], exp[64];
-        DIR *d;
-        FILE *f;
-        size_t n;
-        int want, got, count = 0;
-
         (void)state;
-        assert_non_null(d = opendir(dir));
-        while ((de = readdir(d)) != NULL) {
-                size_t len = strlen(de->d_name);
-
-                if (strncmp(de->d_name, "token-", 6) != 0 || len < 7 ||
-                    strcmp(de->d_name + len - 6, ".token") != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                assert_non_null(f = fopen(path, "rb"));
-                n = fread(buf, 1, sizeof(buf) - 1, f);
-                fclose(f);
-                buf[n] = '\0';
-                snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)(len - 6), de->d_name);
-                assert_non_null(f = fopen(path, "r"));
-                assert_non_null(fgets(exp, sizeof(exp), f));
-                fclose(f);
-                exp[strcspn(exp, "\n")] = '\0';
-                assert_int_equal(imago_err_from_name(exp, &want), 0);
-                got = imago_auth_token_verify(secret, buf, NOW, &c);
-                if (got != want)
-                        fail_msg("%s: want %s, got %s", de->d_name, exp, imago_errname(got));
-                if (got == 0)
-                        assert_int_equal(c.user_id, 42);
-                count++;
-        }
-        closedir(d);
-        assert_true(count >= 20);
+        assert_true(test_vec_each(IMAGO_SOURCE_DIR "/tests/vectors/auth", ".token", token_case,
+                                  NULL) >= 20);
 }
 
 /* An in-memory refresh store: hash -> user, expiry, used flag. */

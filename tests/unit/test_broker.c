@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "test_vectors.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -59,50 +61,28 @@ static int parse_control(const uint8_t *buf, size_t len, void *out)
         return broker_control_parse(buf, len, &c);
 }
 
-static size_t read_all(const char *path, uint8_t *buf, size_t max)
-{
-        FILE *f = fopen(path, "rb");
-        size_t n;
+struct vec_run {
+        const char *sub;
+        parse_fn fn;
+};
 
-        assert_non_null(f);
-        n = fread(buf, 1, max, f);
-        fclose(f);
-        return n;
+static void broker_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
+{
+        const struct vec_run *v = arg;
+        int got = v->fn(data, len, NULL);
+
+        if (got != want)
+                fail_msg("%s/%s: expected %s, got %s", v->sub, file, imago_errname(want),
+                         imago_errname(got));
 }
 
 static void run_vectors(const char *sub, parse_fn fn)
 {
-        static uint8_t buf[1 << 16];
-        char dir[512], path[1024], name[64];
-        struct dirent *de;
-        DIR *d;
-        int count = 0;
+        struct vec_run v = {sub, fn};
+        char dir[512];
 
         snprintf(dir, sizeof(dir), "%s/tests/vectors/broker/%s", IMAGO_SOURCE_DIR, sub);
-        d = opendir(dir);
-        assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
-                size_t nl = strlen(de->d_name), n;
-                int want = 1, got;
-
-                if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)(nl - 5), de->d_name);
-                memset(name, 0, sizeof(name));
-                n = read_all(path, (uint8_t *)name, sizeof(name) - 1);
-                while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == ' '))
-                        name[--n] = '\0';
-                assert_int_equal(imago_err_from_name(name, &want), IMAGO_OK);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                n = read_all(path, buf, sizeof(buf));
-                got = fn(buf, n, NULL);
-                if (got != want)
-                        fail_msg("%s/%s: expected %s, got %s", sub, de->d_name, imago_errname(want),
-                                 imago_errname(got));
-                count++;
-        }
-        closedir(d);
-        assert_true(count > 20);
+        assert_true(test_vec_each(dir, ".json", broker_case, &v) > 20);
 }
 
 static void test_deny_file_vectors(void **state)

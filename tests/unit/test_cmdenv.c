@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "test_vectors.h"
 #include "base/err.h"
 #include "base/file.h"
 #include "cmdenv/cmdenv.h"
@@ -291,72 +293,52 @@ static char *wrap(struct keys *k, const char *payload, size_t len)
         return out;
 }
 
+static void cmdenv_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
+{
+        struct keys *k = arg;
+        char *env = NULL;
+        int got;
+
+        if (strncmp(file, "outer-", 6) == 0) {
+                struct imago_cmdenv c;
+                got = imago_cmdenv_verify(data, len, &k->pub, ID, 0, NOW, SKEW, &c);
+                imago_cmdenv_release(&c);
+        } else if (strncmp(file, "payload-", 8) == 0) {
+                struct imago_cmdenv c;
+                env = wrap(k, (const char *)data, len);
+                got = imago_cmdenv_verify((const uint8_t *)env, strlen(env), &k->pub, ID, 0, NOW,
+                                          SKEW, &c);
+                imago_cmdenv_release(&c);
+        } else if (strncmp(file, "result-", 7) == 0) {
+                struct imago_cmdenv_result r;
+                got = imago_cmdenv_result_parse(data, len, &r);
+                if (got == IMAGO_OK) {
+                        char *again = NULL;
+                        struct imago_cmdenv_result r2;
+                        assert_int_equal(
+                            imago_cmdenv_result_build(r.device, r.seq, r.status, r.result, &again),
+                            IMAGO_OK);
+                        assert_int_equal(
+                            imago_cmdenv_result_parse((uint8_t *)again, strlen(again), &r2),
+                            IMAGO_OK);
+                        assert_true(json_equal(r.result, r2.result));
+                        imago_cmdenv_result_release(&r2);
+                        free(again);
+                }
+                imago_cmdenv_result_release(&r);
+        } else {
+                fail_msg("%s: vector name must start with outer-, payload- or result-", file);
+                got = want;
+        }
+        if (got != want)
+                fail_msg("%s: expected %s, got %s", file, imago_errname(want), imago_errname(got));
+        free(env);
+}
+
 static void test_vectors(void **state)
 {
-        struct keys *k = *state;
-        const char *dir = IMAGO_SOURCE_DIR "/tests/vectors/cmdenv";
-        struct dirent *de;
-        DIR *d = opendir(dir);
-        int n = 0;
-
-        assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
-                char path[600], name[128], *env = NULL;
-                uint8_t *data, *exp;
-                size_t len, exp_len, nl = strlen(de->d_name);
-                int want, got;
-
-                if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)(nl - 5), de->d_name);
-                assert_int_equal(imago_file_read(path, 256, &exp, &exp_len), IMAGO_OK);
-                snprintf(name, sizeof(name), "%.*s", (int)strcspn((char *)exp, "\r\n"),
-                         (char *)exp);
-                imago_file_free(exp, exp_len);
-                assert_int_equal(imago_err_from_name(name, &want), IMAGO_OK);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                assert_int_equal(imago_file_read(path, 1 << 20, &data, &len), IMAGO_OK);
-                if (strncmp(de->d_name, "outer-", 6) == 0) {
-                        struct imago_cmdenv c;
-                        got = imago_cmdenv_verify(data, len, &k->pub, ID, 0, NOW, SKEW, &c);
-                        imago_cmdenv_release(&c);
-                } else if (strncmp(de->d_name, "payload-", 8) == 0) {
-                        struct imago_cmdenv c;
-                        env = wrap(k, (const char *)data, len);
-                        got = imago_cmdenv_verify((const uint8_t *)env, strlen(env), &k->pub, ID, 0,
-                                                  NOW, SKEW, &c);
-                        imago_cmdenv_release(&c);
-                } else if (strncmp(de->d_name, "result-", 7) == 0) {
-                        struct imago_cmdenv_result r;
-                        got = imago_cmdenv_result_parse(data, len, &r);
-                        if (got == IMAGO_OK) {
-                                char *again = NULL;
-                                struct imago_cmdenv_result r2;
-                                assert_int_equal(imago_cmdenv_result_build(
-                                                     r.device, r.seq, r.status, r.result, &again),
-                                                 IMAGO_OK);
-                                assert_int_equal(
-                                    imago_cmdenv_result_parse((uint8_t *)again, strlen(again), &r2),
-                                    IMAGO_OK);
-                                assert_true(json_equal(r.result, r2.result));
-                                imago_cmdenv_result_release(&r2);
-                                free(again);
-                        }
-                        imago_cmdenv_result_release(&r);
-                } else {
-                        fail_msg("%s: vector name must start with outer-, payload- or result-",
-                                 de->d_name);
-                        got = want;
-                }
-                if (got != want)
-                        fail_msg("%s: expected %s, got %s", de->d_name, imago_errname(want),
-                                 imago_errname(got));
-                free(env);
-                imago_file_free(data, len);
-                n++;
-        }
-        closedir(d);
-        assert_true(n >= 40);
+        assert_true(test_vec_each(IMAGO_SOURCE_DIR "/tests/vectors/cmdenv", ".json", cmdenv_case,
+                                  *state) >= 40);
 }
 
 static void test_result_round_trip(void **state)

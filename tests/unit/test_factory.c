@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "test_p11_util.h"
+#include "test_vectors.h"
 
 #include "base/err.h"
 #include "base/file.h"
@@ -237,43 +238,22 @@ static void test_setup_code_format(void **state)
         assert_int_equal(imago_setup_code_check("0ABCD-EFGH1", "md5$x"), IMAGO_EMALFORMED);
 }
 
+static void manifest_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
+{
+        struct imago_manifest m;
+        int got = imago_manifest_parse(data, len, &m);
+
+        (void)arg;
+        if (got != want)
+                fail_msg("%s: expected %s, got %s", file, imago_errname(want), imago_errname(got));
+        imago_manifest_free(&m);
+}
+
 static void test_manifest_vectors(void **state)
 {
-        const char *dir = IMAGO_SOURCE_DIR "/tests/vectors/manifest";
-        struct dirent *de;
-        DIR *d = opendir(dir);
-        int n = 0;
-
         (void)state;
-        assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
-                char path[600], name[128];
-                struct imago_manifest m;
-                uint8_t *data, *exp;
-                size_t len, exp_len;
-                int want, got;
-                size_t nl = strlen(de->d_name);
-
-                if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)(nl - 5), de->d_name);
-                assert_int_equal(imago_file_read(path, 256, &exp, &exp_len), IMAGO_OK);
-                snprintf(name, sizeof(name), "%.*s", (int)strcspn((char *)exp, "\r\n"),
-                         (char *)exp);
-                imago_file_free(exp, exp_len);
-                assert_int_equal(imago_err_from_name(name, &want), IMAGO_OK);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                assert_int_equal(imago_file_read(path, 1 << 20, &data, &len), IMAGO_OK);
-                got = imago_manifest_parse(data, len, &m);
-                if (got != want)
-                        fail_msg("%s: expected %s, got %s", de->d_name, imago_errname(want),
-                                 imago_errname(got));
-                imago_manifest_free(&m);
-                imago_file_free(data, len);
-                n++;
-        }
-        closedir(d);
-        assert_true(n >= 20);
+        assert_true(test_vec_each(IMAGO_SOURCE_DIR "/tests/vectors/manifest", ".json",
+                                  manifest_case, NULL) >= 20);
 }
 
 int main(void)

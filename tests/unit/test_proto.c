@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "test_vectors.h"
 #include "base/err.h"
 #include "base/file.h"
 #include "proto/proto.h"
@@ -22,63 +24,44 @@
 #define CSR   "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
 #define CERT  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
+static void proto_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
+{
+        int *ok = arg;
+        struct imago_proto_msg m;
+        int got = imago_proto_parse(data, len, &m);
+
+        if (got != want)
+                fail_msg("%s: expected %s, got %s", file, imago_errname(want), imago_errname(got));
+        if (got == IMAGO_OK) {
+                char *text = NULL;
+                size_t tlen = 0;
+                struct imago_proto_msg m2;
+
+                /* What parses builds again, to the same message. */
+                assert_int_equal(imago_proto_build(&m, &text, &tlen), IMAGO_OK);
+                assert_int_equal(imago_proto_parse((uint8_t *)text, tlen, &m2), IMAGO_OK);
+                assert_int_equal(m2.type, m.type);
+                assert_string_equal(m2.id, m.id);
+                assert_string_equal(m2.nonce, m.nonce);
+                imago_proto_free(&m2);
+                free(text);
+                (*ok)++;
+        } else {
+                /* A refused message leaves nothing allocated. */
+                assert_null(m.csr);
+                assert_null(m.cert);
+                assert_null(m.chain);
+        }
+        imago_proto_free(&m);
+}
+
 static void test_vectors(void **state)
 {
-        const char *dir = IMAGO_SOURCE_DIR "/tests/vectors/proto";
-        struct dirent *de;
-        DIR *d = opendir(dir);
-        int n = 0, ok = 0;
+        int ok = 0;
 
         (void)state;
-        assert_non_null(d);
-        while ((de = readdir(d)) != NULL) {
-                char path[600], name[128];
-                struct imago_proto_msg m;
-                uint8_t *data, *exp;
-                size_t len, exp_len;
-                int want, got;
-                size_t nl = strlen(de->d_name);
-
-                if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%.*s.expect", dir, (int)(nl - 5), de->d_name);
-                assert_int_equal(imago_file_read(path, 256, &exp, &exp_len), IMAGO_OK);
-                snprintf(name, sizeof(name), "%.*s", (int)strcspn((char *)exp, "\r\n"),
-                         (char *)exp);
-                imago_file_free(exp, exp_len);
-                assert_int_equal(imago_err_from_name(name, &want), IMAGO_OK);
-                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-                assert_int_equal(imago_file_read(path, 1 << 20, &data, &len), IMAGO_OK);
-                got = imago_proto_parse(data, len, &m);
-                if (got != want)
-                        fail_msg("%s: expected %s, got %s", de->d_name, imago_errname(want),
-                                 imago_errname(got));
-                if (got == IMAGO_OK) {
-                        char *text = NULL;
-                        size_t tlen = 0;
-                        struct imago_proto_msg m2;
-
-                        /* What parses builds again, to the same message. */
-                        assert_int_equal(imago_proto_build(&m, &text, &tlen), IMAGO_OK);
-                        assert_int_equal(imago_proto_parse((uint8_t *)text, tlen, &m2), IMAGO_OK);
-                        assert_int_equal(m2.type, m.type);
-                        assert_string_equal(m2.id, m.id);
-                        assert_string_equal(m2.nonce, m.nonce);
-                        imago_proto_free(&m2);
-                        free(text);
-                        ok++;
-                } else {
-                        /* A refused message leaves nothing allocated. */
-                        assert_null(m.csr);
-                        assert_null(m.cert);
-                        assert_null(m.chain);
-                }
-                imago_proto_free(&m);
-                imago_file_free(data, len);
-                n++;
-        }
-        closedir(d);
-        assert_true(n >= 50);
+        assert_true(
+            test_vec_each(IMAGO_SOURCE_DIR "/tests/vectors/proto", ".json", proto_case, &ok) >= 50);
         assert_true(ok >= 5);
 }
 
