@@ -6,6 +6,7 @@
 # a second start uses the stored certificate; a file key in production mode is refused;
 # a broker certificate from another CA is refused; SIGTERM stops the daemon cleanly.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 B=${IMAGO_BIN:?}
 # imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
 CB=${IMAGO_CLOUD_BIN:-$B}
@@ -26,9 +27,6 @@ fail() {
   exit 1
 }
 ok() { echo "agent_enrol: ok: $*"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 printf 'root secret\n' >root.pass
 printf 'cloud secret\n' >cloud.pass
@@ -42,25 +40,7 @@ printf '4321\n' >pin
   --pin-file pin --count 1 --out batch --batch agent-a >labels.txt
 id=$(awk '$1 == "id" {print $2}' labels.txt)
 
-for try in 1 2 3 4 5; do
-  mport=$(free_port); hport=$(free_port)
-  rm -rf data
-  "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-    --http-port "$hport" --plugin "${IMAGO_PLUGIN:-$CB/imago_broker.so}" >/dev/null
-  "$CB/imago-cloud" import-batch --data data batch/manifest.json >/dev/null
-  "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
-  cpid=$!
-  up=0
-  for _ in $(seq 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$mport) 2>/dev/null; then up=1; break; fi
-    kill -0 "$cpid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ $up = 1 ] && break
-  kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; cpid=
-done
-[ -n "$cpid" ] || fail "imago-cloud up did not start"
-sleep 0.5
+cloud_create data cloud.log batch/manifest.json || fail "imago-cloud up did not start"
 
 conf() { # extra lines
   cat <<EOF

@@ -3,6 +3,7 @@
 # imago ca init / ca issue, and independent clients (mosquitto_pub, mosquitto_sub)
 # trying the attacks of docs/broker.md.  Bounded waits; everything killed in the trap.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 IMAGO=${IMAGO_BIN:?}/imago
 PLUGIN=${IMAGO_PLUGIN:-${IMAGO_BIN:?}/imago_broker.so}
 for t in mosquitto mosquitto_pub mosquitto_sub openssl; do
@@ -54,9 +55,6 @@ cat ca/root.crt ca/server-ca.crt >server-trust.crt # what clients pin
 printf '{"v": 1, "ids": {}, "serials": []}\n' >deny.json
 
 # --- broker --------------------------------------------------------------------------------
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 start_broker() {
   for _ in 1 2 3 4 5; do
     port=$(free_port)

@@ -12,6 +12,7 @@
 #     agent back in by itself (reconnect with backoff).
 # Bounded waits; the trap kills everything this script started.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 B=${IMAGO_BIN:?}
 # imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
 CB=${IMAGO_CLOUD_BIN:-$B}
@@ -39,9 +40,6 @@ fail() {
   exit 1
 }
 ok() { echo "cloud_rotate: ok: $* [$(( $(date +%s%3N) - t0 )) ms]"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # until SECONDS CMD...: retry CMD every 0.1 s for at most SECONDS
 until_ok() {
   local n=$(($1 * 10)); shift
@@ -78,38 +76,7 @@ BID=$(openssl x509 -in devfleet/devices/1.crt -noout -subject -nameopt multiline
 [ ${#A} = 32 ] && [ ${#BID} = 32 ] || fail "device ids ($A, $BID)"
 
 logged_since() { tail -n +"$1" cloud.log | grep -q -- "$2"; } # LINE PATTERN
-start_cloud() { # LINE: first line of cloud.log this start writes
-  "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >>cloud.log 2>&1 &
-  cpid=$!
-  local i
-  for i in $(seq 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$mport) 2>/dev/null; then
-      until_ok 5 logged_since "$1" "event=mqtt_connected" && return 0
-      return 1
-    fi
-    alive "$cpid" || return 1
-    sleep 0.1
-  done
-  return 1
-}
-stop_cloud() { # returns the service's exit status (0 after SIGTERM; a sanitizer report is not 0)
-  local rc=0
-  kill -TERM "$cpid" 2>/dev/null || true
-  wait "$cpid" 2>/dev/null || rc=$?
-  cpid=
-  return $rc
-}
-for try in 1 2 3 4 5; do
-  mport=$(free_port); hport=$(free_port)
-  rm -rf data cloud.log
-  "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-    --http-port "$hport" --plugin "$PLUGIN" >/dev/null
-  "$CB/imago-cloud" import-batch --data data batch/manifest.json >/dev/null
-  "$CB/imago-cloud" import-batch --data data devfleet/manifest.json >/dev/null
-  start_cloud 1 && break
-  stop_cloud || true
-done
-[ -n "$cpid" ] || fail "imago-cloud up did not start"
+cloud_create data cloud.log batch/manifest.json devfleet/manifest.json || fail "imago-cloud up did not start"
 
 conf() { # extra lines
   cat <<EOT
@@ -169,9 +136,9 @@ ok "rotate A online: new serial $(serial "$A"), old $a_old retired and denied, a
 # --- rotate B, offline; the request survives a service restart ------------------------------------
 "$CB/imago-cloud" devices rotate --data data "$BID" >rotb.out || fail "devices rotate B: $(cat rotb.out)"
 [ "$(q "SELECT rotate_requested FROM devices WHERE id='$BID'") " != "0 " ] || fail "B's request not recorded"
-stop_cloud || fail "imago-cloud exit status $? on SIGTERM"
+cloud_stop || fail "imago-cloud exit status $? on SIGTERM"
 [ "$(serial "$BID")" = "$b_old" ] || fail "B's certificate changed while it was offline"
-start_cloud "$(($(wc -l <cloud.log) + 1))" || fail "imago-cloud did not restart"
+cloud_start data cloud.log || fail "imago-cloud did not restart"
 SOFTHSM2_CONF=$work/softhsm2-b.conf "$B/imago-agent" --config b.conf --verbose >b2.out 2>b2.err &
 bpid=$!
 until_ok 20 changed "$BID" "$b_old" || fail "B did not rotate when it came back"
@@ -230,7 +197,7 @@ ok "revoke B: cut; rotate refused for a revoked device (IMAGO_EREG_STATE)"
 # --- clean stop ----------------------------------------------------------------------------------
 kill -TERM "$apid"; wait "$apid" || fail "agent A exit code $?"
 apid= bpid=
-stop_cloud || fail "imago-cloud exit status $? on SIGTERM"
+cloud_stop || fail "imago-cloud exit status $? on SIGTERM"
 ! grep -q "Sanitizer\|runtime error" cloud.log a.err b.err b2.err || fail "sanitizer report in a log"
 [ ! -e data/imago-cloud.pid ] || fail "pid file left"
 ok "agents and service stopped"

@@ -14,6 +14,7 @@
 # factory run, which the factory tests cover); everything else uses the real commands.
 # Bounded waits; the trap kills everything this script started.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 IMAGO=${IMAGO_BIN:?}/imago
 CLOUD=${IMAGO_BIN:?}/imago-cloud
 PLUGIN=${IMAGO_PLUGIN:-${IMAGO_BIN:?}/imago_broker.so}
@@ -50,9 +51,6 @@ wait_for() { # file pattern seconds
     sleep 0.05
   done
   return 1
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 cn_of() { openssl x509 -in "$1" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p'; }
 serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'; }

@@ -4,6 +4,7 @@
 # refusing a foreign broker certificate, and reconnection with backoff after the broker
 # restarts.  Bounded waits; the broker is killed in the trap.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 IMAGO=${IMAGO_BIN:?}/imago
 SIM=${IMAGO_BIN:?}/imago-sim
 for t in mosquitto openssl python3; do
@@ -40,9 +41,6 @@ issue --ca ca --profile server --key srv.key.pub --cn localhost --name 127.0.0.1
 issue --ca other --profile server --key osrv.key.pub --cn localhost --name 127.0.0.1 --name localhost --out osrv.crt
 cat ca/root.crt ca/issuing.crt >clients.crt
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 start_broker() { # certfile keyfile [port]
   local try
   for try in 1 2 3 4 5; do

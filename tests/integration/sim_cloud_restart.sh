@@ -3,6 +3,7 @@
 # enrols a batch, then restarted on the same ports: every device reconnects with backoff,
 # retries its enrolment, and ends online with one operational certificate.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 B=${IMAGO_BIN:?}
 # imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
 CB=${IMAGO_CLOUD_BIN:-$B}
@@ -23,7 +24,6 @@ fail() {
   exit 1
 }
 ok() { echo "sim_cloud_restart: ok: $*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 printf 'root secret\n' >root.pass

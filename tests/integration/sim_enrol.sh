@@ -4,6 +4,7 @@
 # device by claim (birth certificate -> CSR -> cert -> reconnect), then holding the
 # operational connections and publishing.  Bounded waits; everything killed in the trap.
 set -euo pipefail
+. "$(dirname "$0")/lib/common.bash"
 B=${IMAGO_BIN:?}
 # imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
 CB=${IMAGO_CLOUD_BIN:-$B}
@@ -24,33 +25,12 @@ fail() {
   exit 1
 }
 ok() { echo "sim_enrol: ok: $*"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 printf 'root secret\n' >root.pass
 printf 'cloud secret\n' >cloud.pass
 "$B/imago" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass >/dev/null
 "$B/imago-sim" factory --ca ca --passphrase-file root.pass --count "$N" --out fleet >/dev/null
-for try in 1 2 3 4 5; do
-  mport=$(free_port); hport=$(free_port)
-  rm -rf data
-  "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-    --http-port "$hport" --plugin "${IMAGO_PLUGIN:-$CB/imago_broker.so}" >/dev/null
-  "$CB/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
-  "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud.log 2>&1 &
-  cpid=$!
-  up=0
-  for _ in $(seq 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/$mport) 2>/dev/null; then up=1; break; fi
-    kill -0 "$cpid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ $up = 1 ] && break
-  kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; cpid=
-done
-[ -n "$cpid" ] || fail "imago-cloud up did not start"
-sleep 0.5 # the service's own MQTT session
+cloud_create data cloud.log fleet/manifest.json || fail "imago-cloud up did not start"
 
 sim() {
   timeout 60 "$B/imago-sim" run --devices fleet --host 127.0.0.1 --port "$mport" \

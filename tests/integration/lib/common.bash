@@ -1,0 +1,58 @@
+# Sourced by the integration tests (not a test itself: ctest runs tests/integration/*.sh only).
+# Needs: B (build dir with imago-cloud), optional CB (where imago-cloud comes from, default B),
+# IMAGO_PLUGIN (broker plugin, default $CB/imago_broker.so).  Everything stays on 127.0.0.1.
+
+# A free TCP port on the loopback (bound and released; callers retry on a collision).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# cloud_start DATA LOG: `imago-cloud up` in the background (appending to LOG), then wait until
+# the broker accepts connections and the service's own MQTT client is connected.  Sets cpid.
+cloud_start() {
+  local data=$1 log=$2 first i
+  first=$(($(wc -l <"$log" 2>/dev/null || echo 0) + 1))
+  "${CB:-$B}/imago-cloud" up --data "$data" --passphrase-file cloud.pass >>"$log" 2>&1 &
+  cpid=$!
+  for i in $(seq 150); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$mport") 2>/dev/null &&
+      tail -n +"$first" "$log" | grep -q "event=mqtt_connected"; then
+      return 0
+    fi
+    kill -0 "$cpid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# cloud_stop: SIGTERM and wait; returns the service's exit status (0 after a clean stop).
+cloud_stop() {
+  local rc=0
+  [ -n "${cpid:-}" ] || return 0
+  kill -TERM "$cpid" 2>/dev/null || true
+  wait "$cpid" 2>/dev/null || rc=$?
+  cpid=
+  return $rc
+}
+
+# cloud_create DATA LOG MANIFEST...: a fresh data directory from ./ca (cloud passphrase in
+# ./cloud.pass) on free ports, the batches imported, the service started; retried on a port
+# collision.  Sets mport, hport, cpid.
+cloud_create() {
+  local data=$1 log=$2 try m
+  shift 2
+  for try in 1 2 3 4 5; do
+    mport=$(free_port)
+    hport=$(free_port)
+    rm -rf "$data" "$log"
+    "${CB:-$B}/imago-cloud" init --data "$data" --ca ca --cloud-passphrase-file cloud.pass \
+      --mqtt-port "$mport" --http-port "$hport" \
+      --plugin "${IMAGO_PLUGIN:-${CB:-$B}/imago_broker.so}" >/dev/null || return 1
+    for m in "$@"; do
+      "${CB:-$B}/imago-cloud" import-batch --data "$data" "$m" >/dev/null || return 1
+    done
+    cloud_start "$data" "$log" && return 0
+    cloud_stop || true
+  done
+  return 1
+}
