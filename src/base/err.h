@@ -130,6 +130,19 @@
         X(IMAGO_EAUTH_TOKEN_NOTYET, -1307, "auth: token issued in the future")                     \
         X(IMAGO_EAUTH_REFRESH, -1308, "auth: refresh token unknown, used or expired")              \
         X(IMAGO_EAUTH_DENIED, -1309, "auth: no grant allows this action")                          \
+        /* app API, state documents, setup portal, HTTP (-1500...) */                              \
+        X(IMAGO_ESTATE_VERSION, -1500, "state: version is stale")                                  \
+        X(IMAGO_ESTATE_DOC, -1501, "state: document not acceptable (shape, depth or size)")        \
+        X(IMAGO_EAPI_AUTH, -1502, "api: missing or invalid access token")                          \
+        X(IMAGO_EAPI_RATE, -1503, "api: rate limit exceeded")                                      \
+        X(IMAGO_EAPI_ROUTE, -1504, "api: no such endpoint")                                        \
+        X(IMAGO_EAPI_METHOD, -1505, "api: method not allowed")                                     \
+        X(IMAGO_EAPI_TIMEOUT, -1506, "api: the device did not answer in time")                     \
+        X(IMAGO_EAPI_BOUND, -1507, "api: device is bound to another user")                         \
+        X(IMAGO_ESETUP_CODE, -1508, "setup: wrong setup code")                                     \
+        X(IMAGO_ESETUP_LOCKED, -1509, "setup: portal locked after too many wrong codes")           \
+        X(IMAGO_EHTTP, -1510, "http: malformed or unexpected response")                            \
+        X(IMAGO_EHTTP_PIN, -1511, "http: server certificate does not match the pinned one")        \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
