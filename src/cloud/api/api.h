@@ -1,0 +1,124 @@
+/*
+ * imago_api: the HTTPS API of imago-cloud for apps and operators (issue 5).
+ * docs/api.md lists every endpoint with a curl example, the error format and
+ * codes, the limits, the rate limits and the threat model.
+ *
+ * JSON in and out.  Errors: {"error":{"code":"IMAGO_E...","message":"..."}}
+ * with the HTTP status of imago_https_status_of().  Request bodies are parsed
+ * by the pure functions below (strict: src/json, unknown members refused,
+ * every string length-checked); they are the fuzz target's surface.
+ *
+ * Authentication: "Authorization: Bearer <access token>" (imago_auth_token,
+ * 5 minutes) checked on every request together with the revocation list in
+ * app.db; refresh tokens rotate on every use; no Basic authentication.
+ * Authorization on every object: the device's owner (appdb ownership) or a
+ * grant in force on the device's group (its registry batch) that allows the
+ * action.  An unknown device and another user's device both answer 404
+ * IMAGO_ENOTFOUND.  Rate limits per client address (every request) and per
+ * account (authenticated requests); log-in throttling by imago_auth_throttle
+ * (429 with Retry-After).
+ *
+ * Commands: the request stays pending until imago_api_cmd_done() reports its
+ * result or wait_ms passes (then 202 with the command id); a client closing
+ * its connection meanwhile is handled.
+ *
+ * Ownership: imago_api_new() borrows base and everything the config points at
+ * (they outlive the api); the token secret is copied and wiped at free.
+ * imago_api_free() closes the listener and every connection (pending command
+ * requests are dropped).  One thread: the event loop's.
+ *
+ * Errors: IMAGO_EINVAL, IMAGO_ENOMEM, IMAGO_EIO (listen); the parsers:
+ * IMAGO_ETOOBIG, IMAGO_EMALFORMED (not one JSON object, duplicate keys,
+ * trailing bytes), IMAGO_EINVAL (a member missing, unknown, of the wrong type
+ * or out of its range), IMAGO_ESTATE_DOC (desired patch not a state document).
+ */
+#ifndef IMAGO_CLOUD_API_H
+#define IMAGO_CLOUD_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "cloud/auth/auth.h"
+#include "net/https.h"
+
+struct event_base;
+struct imago_regtoken_key;
+struct imago_appdb;
+struct imago_audit;
+struct imago_registry;
+struct imago_devsvc;
+struct imago_api;
+
+struct imago_api_config {
+        const char *host;
+        uint16_t port; /* port 0: ephemeral (tests) */
+        SSL_CTX *ssl;  /* borrowed (imago_https_server_ctx) */
+        struct imago_https_limits limits;
+        uint8_t token_secret[32];
+        const struct imago_regtoken_key *regkey;
+        struct imago_appdb *db;
+        struct imago_audit *audit;
+        struct imago_registry *reg;
+        struct imago_devsvc *ds;
+        struct imago_auth_argon2 argon; /* imago_auth_argon2_defaults */
+        int signup;                     /* POST /v1/users open to anyone */
+        int64_t (*now)(void);           /* NULL: time() */
+};
+
+int imago_api_new(struct event_base *base, const struct imago_api_config *c,
+                  struct imago_api **out);
+uint16_t imago_api_port(const struct imago_api *api);
+void imago_api_cmd_done(struct imago_api *api, uint64_t cmd_id); /* from devsvc ops.cmd_done */
+void imago_api_free(struct imago_api *api);
+
+/* ---- request body parsers (pure; tests and the fuzz target) ---- */
+
+#define IMAGO_API_BODY_MAX    16384 /* request bodies, bytes (below limits.max_body) */
+#define IMAGO_API_WAIT_MAX    30000 /* wait_ms */
+#define IMAGO_API_WAIT_DEF    10000
+#define IMAGO_API_CMD_TTL_DEF 300 /* command ttl when not given, s (1..3600) */
+
+/* POST /v1/users, /v1/auth/login: {"user","password"}.  password: 1..IMAGO_AUTH_PASSWORD_MAX
+ * bytes (policy checked by the handler); wipe with imago_api_creds_wipe. */
+struct imago_api_creds {
+        char user[65];
+        char password[IMAGO_AUTH_PASSWORD_MAX + 1];
+        size_t password_len;
+};
+int imago_api_parse_creds(const uint8_t *buf, size_t len, struct imago_api_creds *out);
+void imago_api_creds_wipe(struct imago_api_creds *c);
+
+/* POST /v1/auth/refresh, /v1/auth/logout: {"refresh_token"} (format checked). */
+int imago_api_parse_refresh(const uint8_t *buf, size_t len, char tok[IMAGO_AUTH_REFRESH_LEN + 1]);
+
+/* POST /v1/registration-tokens: {} or {"ttl": 1..86400}; empty body = {}. *ttl = 0 when absent. */
+int imago_api_parse_regtoken(const uint8_t *buf, size_t len, int64_t *ttl);
+
+/* PATCH /v1/devices/{id}/state: {"desired":{patch},"version":N}; *patch = compact text
+ * (malloc'd, sorted keys) of a valid state patch. */
+int imago_api_parse_state(const uint8_t *buf, size_t len, char **patch, uint64_t *version);
+
+/* POST /v1/devices/{id}/commands: {"name","args"?,"ttl"?,"wait_ms"?}; *args = compact text of
+ * an object (malloc'd) or NULL. */
+struct imago_api_cmd_req {
+        char name[33];
+        char *args;
+        int64_t ttl;      /* 1..3600, default IMAGO_API_CMD_TTL_DEF */
+        uint32_t wait_ms; /* 0..IMAGO_API_WAIT_MAX, default IMAGO_API_WAIT_DEF */
+};
+int imago_api_parse_command(const uint8_t *buf, size_t len, struct imago_api_cmd_req *out);
+void imago_api_cmd_req_free(struct imago_api_cmd_req *r);
+
+/* POST /v1/grants: {"user":name,"role":name,"group","expires":unix s, "not_before"?}. */
+struct imago_api_grant_req {
+        char user[65];
+        enum imago_auth_role role;
+        char group[IMAGO_AUTH_GROUP_MAX + 1];
+        int64_t not_before; /* 0 when absent: now */
+        int64_t expires;
+};
+int imago_api_parse_grant(const uint8_t *buf, size_t len, struct imago_api_grant_req *out);
+
+#endif
