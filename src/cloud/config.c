@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_PATH, K_URI, K_HOST, K_PORT, K_CN, K_DAYS, K_POLICY, K_LEVEL };
+enum kind { K_PATH, K_URI, K_HOST, K_PORT, K_CN, K_DAYS, K_POLICY, K_LEVEL, K_ONOFF };
 
 struct key {
         const char *name;
@@ -35,6 +35,9 @@ static const struct key keys[] = {
     {"log_level", K_LEVEL, F(log_level)},
     {"mosquitto_path", K_PATH, F(mosquitto_path)},
     {"plugin_path", K_PATH, F(plugin_path)},
+    {"api_host", K_HOST, F(api_host)},
+    {"api_port", K_PORT, F(api_port)},
+    {"api_signup", K_ONOFF, F(api_signup)},
 };
 #define NKEYS        (sizeof(keys) / sizeof(keys[0]))
 #define KEY_REGISTRY 1
@@ -56,6 +59,9 @@ void imago_cloud_config_defaults(struct imago_cloud_config *c)
         c->log_level = IMAGO_LOG_INFO;
         snprintf(c->mosquitto_path, sizeof(c->mosquitto_path), "/usr/sbin/mosquitto");
         snprintf(c->plugin_path, sizeof(c->plugin_path), "/usr/lib/imago/imago_broker.so");
+        snprintf(c->api_host, sizeof(c->api_host), "127.0.0.1");
+        c->api_port = 8443;
+        c->api_signup = 1;
 }
 
 const char *imago_cloud_key_policy_name(enum imago_cloud_key_policy p)
@@ -144,6 +150,14 @@ static int set_value(struct imago_cloud_config *c, const struct key *k, const ch
                         }
                 }
                 return IMAGO_ECONF_VALUE;
+        case K_ONOFF:
+                if (strcmp(v, "on") == 0)
+                        *(int *)(void *)field = 1;
+                else if (strcmp(v, "off") == 0)
+                        *(int *)(void *)field = 0;
+                else
+                        return IMAGO_ECONF_VALUE;
+                return 0;
         }
         memcpy(field, v, strlen(v) + 1);
         return 0;
@@ -301,12 +315,16 @@ int imago_cloud_config_format(const struct imago_cloud_config *c, char **out, si
                      "enrol_key_policy = %s\n"
                      "log_level = %s\n"
                      "mosquitto_path = %s\n"
-                     "plugin_path = %s\n",
+                     "plugin_path = %s\n"
+                     "api_host = %s\n"
+                     "api_port = %u\n"
+                     "api_signup = %s\n",
                      c->data_dir, c->registry, c->mqtt_host, (unsigned)c->mqtt_port, c->http_host,
                      (unsigned)c->http_port, c->service_cn, (unsigned)c->cert_days,
                      imago_cloud_key_policy_name(c->enrol_key_policy),
                      level_names[(unsigned)c->log_level <= IMAGO_LOG_DEBUG ? c->log_level : 0],
-                     c->mosquitto_path, c->plugin_path);
+                     c->mosquitto_path, c->plugin_path, c->api_host, (unsigned)c->api_port,
+                     c->api_signup ? "on" : "off");
         if (n < 0 || (size_t)n >= cap) {
                 r = IMAGO_EOVERFLOW;
                 goto out;

@@ -23,6 +23,9 @@
  *   log_level         error|warn|info|debug    info
  *   mosquitto_path    absolute path            /usr/sbin/mosquitto
  *   plugin_path       absolute path            /usr/lib/imago/imago_broker.so
+ *   api_host          host name or IP          127.0.0.1 (HTTPS API for apps, docs/api.md)
+ *   api_port          1..65535                 8443
+ *   api_signup        on | off                 on (POST /v1/users open to anyone)
  *
  * Paths are 1..IMAGO_CLOUD_PATH_MAX-1 bytes without spaces, '#' or quotes
  * (they are written into mosquitto.conf); host names 1..253 of
@@ -74,6 +77,9 @@ struct imago_cloud_config {
         enum imago_log_level log_level;
         char mosquitto_path[IMAGO_CLOUD_PATH_MAX];
         char plugin_path[IMAGO_CLOUD_PATH_MAX];
+        char api_host[IMAGO_CLOUD_HOST_MAX];
+        uint16_t api_port;
+        int api_signup; /* 1 on, 0 off */
 };
 
 void imago_cloud_config_defaults(struct imago_cloud_config *c);

@@ -105,6 +105,8 @@ static int config_for(const struct imago_cloud_init_opts *o, const char *final,
                 c->mqtt_port = o->mqtt_port;
         if (o->http_port != 0)
                 c->http_port = o->http_port;
+        if (o->api_port != 0)
+                c->api_port = o->api_port;
         if (o->plugin_path != NULL &&
             (r = imago_cloud_config_set(c, "plugin_path", o->plugin_path)) != 0)
                 return r;

@@ -64,6 +64,7 @@ struct imago_cloud_init_opts {
             *cloud_passphrase; /* opens issuing.key and server-ca.key; encrypts service.key */
         uint16_t mqtt_port;    /* 0 = config default */
         uint16_t http_port;    /* 0 = config default */
+        uint16_t api_port;     /* 0 = config default */
         const char *const *server_names; /* broker certificate SAN; 0 = 127.0.0.1 and localhost */
         size_t server_names_count;
         const char *plugin_path;    /* NULL = config default */

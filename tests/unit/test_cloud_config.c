@@ -42,6 +42,10 @@ static void test_defaults_are_safe(void **state)
         assert_int_equal(c.log_level, IMAGO_LOG_INFO);
         assert_string_equal(c.mosquitto_path, "/usr/sbin/mosquitto");
         assert_string_equal(c.plugin_path, "/usr/lib/imago/imago_broker.so");
+        /* the app API listens on loopback unless the operator says otherwise */
+        assert_string_equal(c.api_host, "127.0.0.1");
+        assert_int_equal(c.api_port, 8443);
+        assert_int_equal(c.api_signup, 1);
 }
 
 static void test_registry_follows_data_dir(void **state)
@@ -77,6 +81,9 @@ static void test_every_key_parsed(void **state)
         assert_int_equal(c.log_level, IMAGO_LOG_DEBUG);
         assert_string_equal(c.mosquitto_path, "/opt/mosquitto/sbin/mosquitto");
         assert_string_equal(c.plugin_path, "/opt/imago/lib/imago_broker.so");
+        assert_string_equal(c.api_host, "::1");
+        assert_int_equal(c.api_port, 9443);
+        assert_int_equal(c.api_signup, 0);
 }
 
 static void test_format_round_trips(void **state)
@@ -87,7 +94,8 @@ static void test_format_round_trips(void **state)
 
         (void)state;
         assert_int_equal(parse_str("data_dir = /d\nregistry = postgres:host=db dbname=imago\n"
-                                   "mqtt_port = 1\nenrol_key_policy = new-key\nlog_level = warn\n",
+                                   "mqtt_port = 1\nenrol_key_policy = new-key\nlog_level = warn\n"
+                                   "api_host = api.example\napi_port = 443\napi_signup = off\n",
                                    &a, NULL),
                          0);
         assert_int_equal(imago_cloud_config_format(&a, &text, &len), 0);
@@ -144,6 +152,13 @@ static void test_setter_checks_like_the_parser(void **state)
         assert_int_equal(imago_cloud_config_set(&c, "plugin_path", "/a b"), IMAGO_ECONF_VALUE);
         assert_int_equal(imago_cloud_config_set(&c, "nope", "1"), IMAGO_ECONF_KEY);
         assert_int_equal(c.mqtt_port, 1883);
+        assert_int_equal(imago_cloud_config_set(&c, "api_port", "9443"), 0);
+        assert_int_equal(c.api_port, 9443);
+        assert_int_equal(imago_cloud_config_set(&c, "api_signup", "off"), 0);
+        assert_int_equal(c.api_signup, 0);
+        assert_int_equal(imago_cloud_config_set(&c, "api_signup", "1"), IMAGO_ECONF_VALUE);
+        assert_int_equal(imago_cloud_config_set(&c, "api_host", "a b"), IMAGO_ECONF_VALUE);
+        assert_int_equal(c.api_signup, 0);
 }
 
 static void test_negative_vectors(void **state)

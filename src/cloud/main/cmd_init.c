@@ -13,7 +13,8 @@
 
 static const char usage[] =
     "usage: imago-cloud init --data DIR --ca CA_DIR --cloud-passphrase-file F\n"
-    "                        [--mqtt-port P] [--http-port P] [--server-name NAME ...]\n"
+    "                        [--mqtt-port P] [--http-port P] [--api-port P]\n"
+    "                        [--server-name NAME ...]\n"
     "                        [--plugin PATH] [--mosquitto PATH]\n"
     "\n"
     "Creates the data directory DIR (it must not exist) from the CA directory of\n"
@@ -41,7 +42,7 @@ static int port_opt(const char *name, const char *v, uint16_t *out)
 int imago_cloud_cmd_init(int argc, char **argv)
 {
         const char *names[IMAGO_CLOUD_NAMES_MAX];
-        const char *pfile = NULL, *mqtt = NULL, *http = NULL, *v;
+        const char *pfile = NULL, *mqtt = NULL, *http = NULL, *api = NULL, *v;
         struct imago_cloud_init_opts o;
         char *pass = NULL;
         int i, m, r, rc = IMAGO_CLOUD_EXIT_FAIL;
@@ -67,6 +68,7 @@ int imago_cloud_cmd_init(int argc, char **argv)
                     (m = imago_cloud_opt(argc, argv, &i, CMD, "--cloud-passphrase-file", &pfile)) ||
                     (m = imago_cloud_opt(argc, argv, &i, CMD, "--mqtt-port", &mqtt)) ||
                     (m = imago_cloud_opt(argc, argv, &i, CMD, "--http-port", &http)) ||
+                    (m = imago_cloud_opt(argc, argv, &i, CMD, "--api-port", &api)) ||
                     (m = imago_cloud_opt(argc, argv, &i, CMD, "--plugin", &o.plugin_path)) ||
                     (m = imago_cloud_opt(argc, argv, &i, CMD, "--mosquitto", &o.mosquitto_path))) {
                         if (m < 0)
@@ -78,7 +80,8 @@ int imago_cloud_cmd_init(int argc, char **argv)
         if (o.data_dir == NULL || o.ca_dir == NULL)
                 return imago_cloud_usage(CMD, "--data and --ca are required");
         if ((mqtt != NULL && port_opt("--mqtt-port", mqtt, &o.mqtt_port) != 0) ||
-            (http != NULL && port_opt("--http-port", http, &o.http_port) != 0))
+            (http != NULL && port_opt("--http-port", http, &o.http_port) != 0) ||
+            (api != NULL && port_opt("--api-port", api, &o.api_port) != 0))
                 return IMAGO_CLOUD_EXIT_USAGE;
         if ((r = imago_cloud_passphrase(pfile, &pass)) != IMAGO_OK) {
                 imago_cloud_fail(CMD, pfile, r);
