@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #define IMAGO_REGTOKEN_MAX         2048 /* compact token, bytes */
 #define IMAGO_REGTOKEN_USER_MAX    64   /* user id: 1..64 of [A-Za-z0-9_.@-] */
 #define IMAGO_REGTOKEN_NONCE_LEN   32   /* 128 bits, lowercase hex */
@@ -64,6 +66,14 @@ int imago_regtoken_key_generate(struct imago_regtoken_key *key);
 /* Write the private JWK to path (must not exist), mode 0600. */
 int imago_regtoken_key_save(const struct imago_regtoken_key *key, const char *path);
 int imago_regtoken_key_load(const char *path, struct imago_regtoken_key *key);
+/*
+ * The registration key from an OpenSSL P-256 private key (e.g. DIR/keys/regtoken.key,
+ * an encrypted PKCS#8 PEM loaded with imago_privkey_load), so the private JWK never
+ * exists as a file.  The JWK is built in memory (the scalar's copy is wiped); pkey is
+ * borrowed and up-ref'd into key->pkey.  IMAGO_EKEY_FORMAT if pkey is not a P-256 key,
+ * IMAGO_ECRYPTO if its private scalar cannot be read (e.g. a key inside a token).
+ */
+int imago_regtoken_key_from_pkey(EVP_PKEY *pkey, struct imago_regtoken_key *key);
 void imago_regtoken_key_free(struct imago_regtoken_key *key);
 
 /* Cloud/API: a token for user, valid from now for ttl seconds (1..IMAGO_REGTOKEN_MAX_TTL). */

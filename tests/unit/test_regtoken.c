@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <cjose/cjose.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include "base/err.h"
 #include "regtoken/regtoken.h"
 
@@ -469,6 +471,74 @@ static void test_key_files(void **state)
         rmdir(dir);
 }
 
+/* A P-256 EVP key (the form DIR/keys/regtoken.key loads as) works as the registration key,
+ * the same as the JWK it converts to; other keys are refused. */
+static void test_key_from_pkey(void **state)
+{
+        struct fx *f = *state;
+        struct imago_regtoken_key a = {0}, b = {0}, bad = {0};
+        char user[IMAGO_REGTOKEN_USER_MAX + 1];
+        EVP_PKEY *pk = EVP_EC_gen("P-256"), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        EVP_PKEY *p384 = EVP_EC_gen("P-384"), *pubonly = NULL;
+        unsigned char *der = NULL;
+        const unsigned char *p;
+        char *t = NULL;
+        int n;
+
+        assert_non_null(pk);
+        assert_non_null(ed);
+        assert_non_null(p384);
+        assert_int_equal(imago_regtoken_key_from_pkey(pk, &a), IMAGO_OK);
+        assert_non_null(a.jwk);
+        assert_ptr_equal(a.pkey, pk);
+        assert_int_equal(imago_regtoken_key_from_pkey(pk, &b), IMAGO_OK);
+        /* issued with the JWK half, redeemed with the EVP half, both directions */
+        assert_int_equal(imago_regtoken_issue(&a, USER, NOW, 600, &t), IMAGO_OK);
+        assert_int_equal(
+            imago_regtoken_redeem(&b, t, strlen(t), NOW + 1, &f->replay, user, sizeof(user)),
+            IMAGO_OK);
+        assert_string_equal(user, USER);
+        free(t);
+        /* a token for another cloud key does not decrypt */
+        t = issue(f, NULL, 600);
+        assert_int_equal(
+            imago_regtoken_redeem(&a, t, strlen(t), NOW + 1, &f->replay, user, sizeof(user)),
+            IMAGO_ECMD_TOKEN);
+        free(t);
+        /* the key outlives the caller's reference (up-ref'd) */
+        EVP_PKEY_free(pk);
+        assert_int_equal(imago_regtoken_issue(&b, USER, NOW, 600, &t), IMAGO_OK);
+        assert_int_equal(
+            imago_regtoken_redeem(&b, t, strlen(t), NOW + 1, &f->replay, user, sizeof(user)),
+            IMAGO_OK);
+        free(t);
+        imago_regtoken_key_free(&a);
+        imago_regtoken_key_free(&b);
+        /* not P-256: refused, nothing allocated */
+        assert_int_equal(imago_regtoken_key_from_pkey(ed, &bad), IMAGO_EKEY_FORMAT);
+        assert_null(bad.jwk);
+        assert_int_equal(imago_regtoken_key_from_pkey(p384, &bad), IMAGO_EKEY_FORMAT);
+        assert_null(bad.jwk);
+        /* a public key has no scalar to make a registration key of */
+        EVP_PKEY_free(p384);
+        p384 = EVP_EC_gen("P-256");
+        assert_non_null(p384);
+        n = i2d_PUBKEY(p384, &der);
+        assert_true(n > 0);
+        p = der;
+        pubonly = d2i_PUBKEY(NULL, &p, n);
+        assert_non_null(pubonly);
+        assert_int_equal(imago_regtoken_key_from_pkey(pubonly, &bad), IMAGO_ECRYPTO);
+        assert_null(bad.jwk);
+        assert_null(bad.pkey);
+        assert_int_equal(imago_regtoken_key_from_pkey(NULL, &bad), IMAGO_EINVAL);
+        assert_int_equal(imago_regtoken_key_from_pkey(p384, NULL), IMAGO_EINVAL);
+        OPENSSL_free(der);
+        EVP_PKEY_free(pubonly);
+        EVP_PKEY_free(p384);
+        EVP_PKEY_free(ed);
+}
+
 static void test_limits_and_claims(void **state)
 {
         struct fx *f = *state;
@@ -564,6 +634,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_device_cannot_read_token, setup_store,
                                             teardown_store),
             cmocka_unit_test_setup_teardown(test_key_files, setup_store, teardown_store),
+            cmocka_unit_test_setup_teardown(test_key_from_pkey, setup_store, teardown_store),
             cmocka_unit_test_setup_teardown(test_limits_and_claims, setup_store, teardown_store),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
