@@ -6,7 +6,7 @@
  * the text the caller gives (already checked by src/state).  Every function
  * is one transaction; writes that depend on a read are conditional updates
  * (stale versions refused), so two processes on one file stay consistent.
- * docs/api.md lists the tables.
+ * docs/appdb.md lists the tables.
  *
  * Values are checked before any SQL (IMAGO_EINVAL): user names 1..64 of
  * [A-Za-z0-9_.@-] (imago_regtoken_user_valid), device ids 32 lowercase hex,
@@ -18,6 +18,9 @@
  * caller-owned structs, strings inside them malloc'd and released by the
  * matching *_free (safe on zeroed structs).  Password hashes are not
  * secrets in the usual sense but are never logged.
+ *
+ * Functions that name a user (refresh_put, grant_add, bind) return
+ * IMAGO_ENOTFOUND for an unknown user id.  Grants need not_before < expires.
  *
  * Errors: IMAGO_EINVAL, IMAGO_ENOMEM, IMAGO_ENOTFOUND, IMAGO_EEXIST,
  * IMAGO_ESTATE_VERSION (conditional update lost), IMAGO_EAPI_BOUND,
@@ -46,8 +49,8 @@ struct imago_appdb_user {
         int64_t created;
 };
 /* IMAGO_EEXIST if the name is taken. */
-int imago_appdb_user_add(struct imago_appdb *db, const char *name, const char *pw_hash,
-                         int64_t now, uint64_t *id);
+int imago_appdb_user_add(struct imago_appdb *db, const char *name, const char *pw_hash, int64_t now,
+                         uint64_t *id);
 int imago_appdb_user_by_name(struct imago_appdb *db, const char *name, struct imago_appdb_user *u);
 int imago_appdb_user_get(struct imago_appdb *db, uint64_t id, struct imago_appdb_user *u);
 int imago_appdb_user_set_hash(struct imago_appdb *db, uint64_t id, const char *pw_hash);
@@ -66,6 +69,8 @@ int imago_appdb_refresh_drop_user(struct imago_appdb *db, uint64_t user);
 int imago_appdb_token_revoke(struct imago_appdb *db, const uint8_t token_id[16], int64_t expires);
 /* 1 if revoked, 0 if not, <0 error. */
 int imago_appdb_token_revoked(struct imago_appdb *db, const uint8_t token_id[16]);
+/* Forget refresh tokens and revoked access tokens with expires <= now. */
+int imago_appdb_prune_tokens(struct imago_appdb *db, int64_t now);
 
 /* ---- operator grants (roles: enum imago_auth_role values) ---- */
 struct imago_appdb_grant {
@@ -134,22 +139,27 @@ struct imago_appdb_cmd {
         uint64_t seq; /* per device, strictly increasing from 1 */
         uint64_t user;
         char name[33];
-        char *args;   /* JSON text */
+        char *args; /* JSON text */
         int64_t iat, exp;
         enum imago_appdb_cmd_status status;
         char *result; /* JSON text or NULL */
         int64_t done_at;
 };
-/* Allocate the next sequence number of device and record the command as SENT. */
-int imago_appdb_cmd_new(struct imago_appdb *db, const char *device, uint64_t user,
-                        const char *name, const char *args, int64_t iat, int64_t exp,
-                        uint64_t *id, uint64_t *seq);
+/* Allocate the next sequence number of device and record the command as SENT.  args NULL is
+ * stored as "{}"; name as imago_cmdenv_name_valid; iat < exp.  Sequence numbers are never
+ * reused (also after state_clear/unbind). */
+int imago_appdb_cmd_new(struct imago_appdb *db, const char *device, uint64_t user, const char *name,
+                        const char *args, int64_t iat, int64_t exp, uint64_t *id, uint64_t *seq);
 /* Record a result once (a second result for the same command: IMAGO_EEXIST; unknown
  * (device, seq): IMAGO_ENOTFOUND); *id gets the command id. */
 int imago_appdb_cmd_result(struct imago_appdb *db, const char *device, uint64_t seq,
                            enum imago_appdb_cmd_status status, const char *result, int64_t now,
                            uint64_t *id);
+/* A command still SENT at or after its exp becomes EXPIRED (stored) when read; a result arriving
+ * later is then IMAGO_EEXIST.  cmd_get reads at time(NULL), cmd_get_at at now (injected clocks). */
 int imago_appdb_cmd_get(struct imago_appdb *db, uint64_t id, struct imago_appdb_cmd *c);
+int imago_appdb_cmd_get_at(struct imago_appdb *db, uint64_t id, int64_t now,
+                           struct imago_appdb_cmd *c);
 void imago_appdb_cmd_free(struct imago_appdb_cmd *c);
 const char *imago_appdb_cmd_status_name(enum imago_appdb_cmd_status s);
 
