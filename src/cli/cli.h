@@ -39,6 +39,7 @@ int imago_cli_ca_issue(int argc, char **argv);
 int imago_cli_factory(int argc, char **argv);
 int imago_cli_factory_provision(int argc, char **argv);
 int imago_cli_factory_check(int argc, char **argv);
+int imago_cli_app(int argc, char **argv); /* cmd_app*.c, cmd_app.h */
 
 /* "imago: <cmd>: <msg>" and a pointer to --help; returns IMAGO_CLI_USAGE. */
 int imago_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
