@@ -143,8 +143,9 @@ static void attack_forged_command(void **state)
         free(env);
         /* the right key, then tampered: a byte of the payload changed */
         env = td_envelope(&t->cmd, TD_ID, 1, TD_NOW, TD_NOW + 60, "unlock", "{\"door\":1}");
-        assert_non_null(p = strstr(env, "door"));
-        p[0] = 'D';
+        p = strstr(env, "door");
+        assert_non_null(p);
+        env[p - env] = 'D';
         td_deliver(t, IMAGO_STATE_T_CMD, env);
         free(env);
         /* and plain garbage */
@@ -184,6 +185,7 @@ static void attack_replayed_command(void **state)
         assert_int_equal(h.runs, 1);
         assert_int_equal(t->npubs, 1);
         free(env);
+        json_decref(h.args);
 }
 
 static void attack_expired_command(void **state)

@@ -161,11 +161,17 @@ static inline char *td_envelope(const struct imago_privkey *key, const char *dev
                                 int64_t iat, int64_t exp, const char *name, const char *args_text)
 {
         json_t *args = args_text != NULL ? json_loads(args_text, 0, NULL) : NULL;
-        char *out = NULL;
+        char *text = NULL, *copy;
+        size_t len;
 
-        assert_int_equal(imago_cmdenv_build(key, dev, seq, iat, exp, name, args, &out), IMAGO_OK);
+        assert_int_equal(imago_cmdenv_build(key, dev, seq, iat, exp, name, args, &text), IMAGO_OK);
         json_decref(args);
-        return out;
+        len = strlen(text);
+        copy = malloc(len + 1); /* a copy the tests may tamper with */
+        assert_non_null(copy);
+        memcpy(copy, text, len + 1);
+        free(text);
+        return copy;
 }
 
 #endif
