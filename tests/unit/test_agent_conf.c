@@ -19,8 +19,7 @@
 #include "base/err.h"
 #include "base/file.h"
 
-/* The parser is part of the program, not of a module library. */
-#include "../../src/agent/agent_conf.c"
+#include "device/agent/agent.h"
 
 #define VEC_DIR IMAGO_SOURCE_DIR "/tests/vectors/agent"
 
@@ -50,7 +49,7 @@ static void test_vectors(void **state)
                 char path[512], err[200];
                 uint8_t *buf = NULL;
                 size_t len = 0;
-                struct agent_conf c;
+                struct imago_agent_conf c;
                 int want = 0, got;
 
                 if (strstr(e->d_name, ".conf") == NULL)
@@ -58,7 +57,7 @@ static void test_vectors(void **state)
                 snprintf(path, sizeof(path), "%s/%s", VEC_DIR, e->d_name);
                 assert_int_equal(imago_file_read(path, 1 << 20, &buf, &len), IMAGO_OK);
                 assert_int_equal(expected(buf, len, &want), 0);
-                got = agent_conf_parse((const char *)buf, len, &c, err, sizeof(err));
+                got = imago_agent_conf_parse((const char *)buf, len, &c, err, sizeof(err));
                 if (got != want)
                         fail_msg("%s: expected %s, got %s (%s)", e->d_name, imago_errname(want),
                                  imago_errname(got), err);
@@ -66,7 +65,7 @@ static void test_vectors(void **state)
                         assert_true(err[0] != '\0');
                         assert_null(c.token);
                 } else {
-                        agent_conf_free(&c);
+                        imago_agent_conf_free(&c);
                 }
                 free(buf);
                 n++;
@@ -88,26 +87,27 @@ static void test_full_values(void **state)
                                    "server_name = localhost\n"
                                    "keepalive = 3600\n"
                                    "backoff_max = 1\n";
-        struct agent_conf c;
+        struct imago_agent_conf c;
         char err[100];
 
         (void)state;
-        assert_int_equal(agent_conf_parse(text, strlen(text), &c, err, sizeof(err)), IMAGO_OK);
+        assert_int_equal(imago_agent_conf_parse(text, strlen(text), &c, err, sizeof(err)),
+                         IMAGO_OK);
         assert_int_equal(c.production, 0);
         assert_string_equal(c.key_file, "/k.pem");
-        assert_string_equal(c.module, AGENT_DEFAULT_MODULE);
+        assert_string_equal(c.module, IMAGO_AGENT_DEFAULT_MODULE);
         assert_int_equal(c.port, 8883);
         assert_int_equal(c.keepalive, 3600);
         assert_int_equal(c.backoff_max, 1);
         assert_null(c.pin_file);
-        agent_conf_free(&c);
+        imago_agent_conf_free(&c);
         /* production is the default */
-        assert_int_equal(agent_conf_parse(text + strlen("mode = development\n"),
-                                          strlen(text) - strlen("mode = development\n"), &c, err,
-                                          sizeof(err)),
+        assert_int_equal(imago_agent_conf_parse(text + strlen("mode = development\n"),
+                                                strlen(text) - strlen("mode = development\n"), &c,
+                                                err, sizeof(err)),
                          IMAGO_OK);
         assert_int_equal(c.production, 1);
-        agent_conf_free(&c);
+        imago_agent_conf_free(&c);
 }
 
 int main(void)

@@ -1,6 +1,6 @@
-/* imago-agent configuration parser; see agent_conf.h. */
+/* imago-agent configuration file parser; see agent.h. */
 #define _POSIX_C_SOURCE 200809L
-#include "agent_conf.h"
+#include "agent.h"
 
 #include "base/err.h"
 #include "base/num.h"
@@ -54,15 +54,17 @@ static int set_num(const char *v, size_t n, uint32_t lo, uint32_t hi, uint32_t *
 }
 
 /* One "key = value" line (no newline); seen marks keys already set. */
-static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v, size_t vn,
+static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const char *v, size_t vn,
                    unsigned *seen, unsigned ln, char *err, size_t es)
 {
         static const char *const keys[] = {
-            "mode", "token", "module",  "pin_file",    "key_file",  "store",       "host",
-            "port", "ca",    "root_ca", "server_name", "keepalive", "backoff_max", "birth_cert"};
+            "mode",        "token",      "module",      "pin_file",    "key_file",    "store",
+            "host",        "port",       "ca",          "root_ca",     "server_name", "keepalive",
+            "backoff_max", "birth_cert", "portal_host", "portal_port", "command_key"};
         char **strs[] = {
-            NULL, &c->token, &c->module,  &c->pin_file,    &c->key_file, &c->store, &c->host,
-            NULL, &c->ca,    &c->root_ca, &c->server_name, NULL,         NULL,      &c->birth_cert};
+            NULL,     &c->token,      &c->module,      &c->pin_file, &c->key_file,    &c->store,
+            &c->host, NULL,           &c->ca,          &c->root_ca,  &c->server_name, NULL,
+            NULL,     &c->birth_cert, &c->portal_host, NULL,         &c->command_key};
         size_t i;
         uint32_t num = 0;
 
@@ -86,9 +88,10 @@ static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v
                         return conf_fail(err, es, ln, "mode must be production or development");
                 return IMAGO_OK;
         case 7:
+        case 15:
                 if (set_num(v, vn, 1, 65535, &num) != IMAGO_OK)
-                        return conf_fail(err, es, ln, "port must be 1..65535");
-                c->port = (uint16_t)num;
+                        return conf_fail(err, es, ln, "%s must be 1..65535", keys[i]);
+                *(i == 7 ? &c->port : &c->portal_port) = (uint16_t)num;
                 return IMAGO_OK;
         case 11:
                 if (set_num(v, vn, 5, 3600, &c->keepalive) != IMAGO_OK)
@@ -101,7 +104,8 @@ static int line_kv(struct agent_conf *c, const char *k, size_t kn, const char *v
         }
 }
 
-int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *err, size_t errsize)
+int imago_agent_conf_parse(const char *text, size_t len, struct imago_agent_conf *c, char *err,
+                           size_t errsize)
 {
         unsigned seen = 0, ln = 0;
         size_t pos = 0;
@@ -113,8 +117,8 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
         c->backoff_max = 60;
         if (errsize > 0)
                 err[0] = '\0';
-        if (len > AGENT_CONF_MAX) {
-                snprintf(err, errsize, "file larger than %d bytes", AGENT_CONF_MAX);
+        if (len > IMAGO_AGENT_CONF_MAX) {
+                snprintf(err, errsize, "file larger than %d bytes", IMAGO_AGENT_CONF_MAX);
                 return IMAGO_ETOOBIG;
         }
         while (pos < len && r == IMAGO_OK) {
@@ -125,9 +129,9 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
                 while (pos + n < len && s[n] != '\n')
                         n++;
                 pos += n + (pos + n < len);
-                if (n > AGENT_CONF_LINE_MAX) {
+                if (n > IMAGO_AGENT_CONF_LINE_MAX) {
                         r = conf_fail(err, errsize, ln, "longer than %d bytes",
-                                      AGENT_CONF_LINE_MAX);
+                                      IMAGO_AGENT_CONF_LINE_MAX);
                         break;
                 }
                 for (size_t i = 0; i < n; i++)
@@ -179,19 +183,23 @@ int agent_conf_parse(const char *text, size_t len, struct agent_conf *c, char *e
                         r = IMAGO_EMALFORMED;
                 }
         }
+        if (r == IMAGO_OK && (c->portal_host == NULL) != (c->portal_port == 0)) {
+                snprintf(err, errsize, "portal_host and portal_port go together");
+                r = IMAGO_EMALFORMED;
+        }
         if (r == IMAGO_OK && c->production && c->birth_cert != NULL) {
                 snprintf(err, errsize, "birth_cert is for development mode only");
                 r = IMAGO_EMALFORMED;
         }
         if (r == IMAGO_OK && c->module == NULL &&
-            (c->module = strdup(AGENT_DEFAULT_MODULE)) == NULL)
+            (c->module = strdup(IMAGO_AGENT_DEFAULT_MODULE)) == NULL)
                 r = IMAGO_ENOMEM;
         if (r != IMAGO_OK)
-                agent_conf_free(c);
+                imago_agent_conf_free(c);
         return r;
 }
 
-void agent_conf_free(struct agent_conf *c)
+void imago_agent_conf_free(struct imago_agent_conf *c)
 {
         free(c->token);
         free(c->module);
@@ -203,6 +211,8 @@ void agent_conf_free(struct agent_conf *c)
         free(c->ca);
         free(c->root_ca);
         free(c->server_name);
+        free(c->portal_host);
+        free(c->command_key);
         memset(c, 0, sizeof(*c));
         c->production = 1;
 }
