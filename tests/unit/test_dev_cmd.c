@@ -110,6 +110,25 @@ static void handler_failure_answered_failed(void **state)
         expect_result(t, 2, 7, IMAGO_CMDENV_FAILED, "{\"error\":\"IMAGO_EINVAL\"}");
         assert_int_equal(h.runs, 3);
         free(env);
+        /* a result too large for the result message: failed, saying so (ok or not) */
+        {
+                char *big = malloc(IMAGO_CMDENV_RESULT_MAX + 16);
+                assert_non_null(big);
+                memcpy(big, "{\"x\":\"", 6);
+                memset(big + 6, 'a', IMAGO_CMDENV_RESULT_MAX);
+                memcpy(big + 6 + IMAGO_CMDENV_RESULT_MAX, "\"}", 3);
+                h.result = big;
+                for (int ret = 0; ret >= -1; ret--) {
+                        h.ret = ret;
+                        env = td_envelope(&t->cmd, TD_ID, (uint64_t)(9 - ret), TD_NOW, TD_NOW + 60,
+                                          "reboot", NULL);
+                        td_deliver(t, IMAGO_STATE_T_CMD, env);
+                        expect_result(t, (size_t)(3 - ret), (uint64_t)(9 - ret),
+                                      IMAGO_CMDENV_FAILED, "{\"error\":\"IMAGO_ETOOBIG\"}");
+                        free(env);
+                }
+                free(big);
+        }
         json_decref(h.args);
 }
 

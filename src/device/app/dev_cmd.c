@@ -63,9 +63,10 @@ static void dev_cmd_answer(struct imago_dev *d, uint64_t seq, enum imago_cmdenv_
         int r;
 
         r = imago_cmdenv_result_build(d->id, seq, st, result, &text);
-        if (r == IMAGO_ETOOBIG && st == IMAGO_CMDENV_OK) {
-                IMAGO_WARN("dev %s: command %llu: the handler's result is too large", d->id,
-                           (unsigned long long)seq);
+        if (r != 0 && r != IMAGO_ENOMEM && result != NULL) {
+                /* The handler's result cannot travel (too large): say so instead. */
+                IMAGO_WARN("dev %s: command %llu: the handler's result not sent: %s", d->id,
+                           (unsigned long long)seq, imago_errname(r));
                 st = IMAGO_CMDENV_FAILED;
                 err = dev_cmd_error(r);
                 r = imago_cmdenv_result_build(d->id, seq, st, err, &text);
