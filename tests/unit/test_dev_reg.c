@@ -99,12 +99,14 @@ static void register_retry_and_answer_matching_nonce_only(void **state)
         assert_int_equal(dn.calls, 1);
         assert_int_equal(dn.result, 0);
         assert_true(all_zero(t->d->token, sizeof(t->d->token))); /* the copy is wiped */
+        assert_int_equal(t->npubs, 4); /* bound now: the full state once more */
+        assert_string_equal(t->pubs[3].suffix, IMAGO_STATE_T_REPORT);
         /* done: no more retries, a second answer changes nothing */
         td_clock += 100;
         imago_dev_tick(t->d);
         answer(t, n1, "ok");
         assert_int_equal(dn.calls, 1);
-        assert_int_equal(t->npubs, 3);
+        assert_int_equal(t->npubs, 4);
 }
 
 static void register_answer_names_the_error(void **state)

@@ -41,7 +41,8 @@
  * answer arrives and on free).  On every online (and at once if the link is
  * online) it publishes reg/req with a fresh random nonce and retries with that
  * nonce every IMAGO_DEV_REG_RETRY_S seconds until a reg/resp with that nonce
- * arrives (answers with another nonce are ignored); then done(arg, 0) for "ok",
+ * arrives (answers with another nonce are ignored); then, for "ok", a full state
+ * report and done(arg, 0),
  * else done(arg, code) with the IMAGO_E code named in the answer
  * (imago_err_from_name; IMAGO_EPROTO_FIELD for a name it does not know).  The
  * retries run on cfg->base's timer when given, and on imago_dev_tick().

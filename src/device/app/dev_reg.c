@@ -156,6 +156,10 @@ void imago_dev_on_registered(struct imago_dev *d, const uint8_t *buf, size_t len
         done = d->reg_done;
         arg = d->reg_arg;
         imago_dev_reg_clear(d);
+        /* Now bound to its user: report the whole state again, in case the cloud set aside
+         * what came before the binding. */
+        if (result == 0)
+                imago_dev_report_full(d);
         if (done != NULL)
                 done(arg, result);
 out:
