@@ -62,7 +62,7 @@ printf 'cloud passphrase\n' >cpw
 MQTT=$(free_port)
 HTTP=$(free_port)
 "$CLOUD" init --data "$work/data" --ca ca --cloud-passphrase-file cpw --mqtt-port "$MQTT" \
-  --http-port "$HTTP" --plugin "$PLUGIN" --mosquitto "$MOSQUITTO" >/dev/null
+  --http-port "$HTTP" --api-port "$(free_port)" --plugin "$PLUGIN" --mosquitto "$MOSQUITTO" >/dev/null
 cat ca/root.crt ca/server-ca.crt >trust.crt
 
 mkdir dev

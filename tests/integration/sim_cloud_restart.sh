@@ -30,9 +30,9 @@ printf 'root secret\n' >root.pass
 printf 'cloud secret\n' >cloud.pass
 "$B/imago" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass >/dev/null 2>&1
 "$B/imago-sim" factory --ca ca --passphrase-file root.pass --count "$N" --out fleet >/dev/null
-mport=$(free_port); hport=$(free_port)
+mport=$(free_port); hport=$(free_port); aport=$(free_port)
 "$CB/imago-cloud" init --data data --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-  --http-port "$hport" --plugin "${IMAGO_PLUGIN:-$CB/imago_broker.so}" >/dev/null
+  --http-port "$hport" --api-port "$aport" --plugin "${IMAGO_PLUGIN:-$CB/imago_broker.so}" >/dev/null
 "$CB/imago-cloud" import-batch --data data fleet/manifest.json >/dev/null
 "$CB/imago-cloud" up --data data --passphrase-file cloud.pass >cloud1.log 2>&1 &
 cpid=$!

@@ -37,16 +37,17 @@ cloud_stop() {
 
 # cloud_create DATA LOG MANIFEST...: a fresh data directory from ./ca (cloud passphrase in
 # ./cloud.pass) on free ports, the batches imported, the service started; retried on a port
-# collision.  Sets mport, hport, cpid.
+# collision.  Sets mport, hport, aport (the app API), cpid.
 cloud_create() {
   local data=$1 log=$2 try m
   shift 2
   for try in 1 2 3 4 5; do
     mport=$(free_port)
     hport=$(free_port)
+    aport=$(free_port)
     rm -rf "$data" "$log"
     "${CB:-$B}/imago-cloud" init --data "$data" --ca ca --cloud-passphrase-file cloud.pass \
-      --mqtt-port "$mport" --http-port "$hport" \
+      --mqtt-port "$mport" --http-port "$hport" --api-port "$aport" \
       --plugin "${IMAGO_PLUGIN:-${CB:-$B}/imago_broker.so}" >/dev/null || return 1
     for m in "$@"; do
       "${CB:-$B}/imago-cloud" import-batch --data "$data" "$m" >/dev/null || return 1
