@@ -62,9 +62,9 @@ static int api_error(const struct imago_app *a, const struct imago_app_resp *res
         if (msg == NULL)
                 msg = imago_strerror(r);
         snprintf(m, sizeof(m), "%s", msg);
-        fprintf(stderr, "imago: %s: ", a->cmd);
+        fprintf(stderr, "imago: %s: HTTP %d: ", a->cmd, resp->status);
         imago_app_print_safe(stderr, m);
-        fprintf(stderr, " (%s, HTTP %d)\n", code, resp->status);
+        fprintf(stderr, " (%s)\n", code);
         return r;
 }
 
