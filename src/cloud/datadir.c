@@ -131,7 +131,8 @@ static int write_text(const char *dir, const char *rel, const char *text, size_t
 static int fill(const struct imago_cloud_init_opts *o, const struct imago_cloud_config *c,
                 const char *tmp)
 {
-        static const char *const subdirs[] = {IMAGO_CLOUD_D_CA, "service", IMAGO_CLOUD_D_BROKER};
+        static const char *const subdirs[] = {IMAGO_CLOUD_D_CA, "service", IMAGO_CLOUD_D_BROKER,
+                                              IMAGO_CLOUD_D_API, IMAGO_CLOUD_D_KEYS};
         struct imago_registry *reg = NULL;
         char path[PATH_MAX], uri[PATH_MAX + 8];
         char *text = NULL;
@@ -151,6 +152,10 @@ static int fill(const struct imago_cloud_init_opts *o, const struct imago_cloud_
                 goto out;
         if ((r = imago_cloud_datadir_issue(tmp, c, o->cloud_passphrase, o->server_names,
                                            o->server_names_count)) != 0)
+                goto out;
+        if ((r = imago_cloud_datadir_issue_api(tmp, o->cloud_passphrase, o->server_names,
+                                               o->server_names_count)) != 0 ||
+            (r = imago_cloud_datadir_app_files(tmp, o->cloud_passphrase)) != 0)
                 goto out;
         if ((r = imago_cloud_config_format(c, &text, &len)) != 0 ||
             (r = write_text(tmp, IMAGO_CLOUD_F_CONF, text, len, 0600)) != 0)

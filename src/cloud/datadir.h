@@ -14,8 +14,20 @@
  *                                     issuing + server CA), server.crt (leaf + server CA),
  *                                     server.key (0600, NOT encrypted: Mosquitto cannot
  *                                     decrypt keys), deny.json (0600), persistence files
+ *     api/                      0700  api.crt (0644; leaf + server CA, SAN = the server
+ *                                     names), api.key (0600, encrypted with the cloud
+ *                                     passphrase): the HTTPS API's identity
+ *     keys/                     0700  command.key (0600, Ed25519, encrypted): signs command
+ *                                     envelopes; command.pub (0644): provisioned into devices
+ *                                     (agent config command_key); regtoken.key (0600, P-256,
+ *                                     encrypted PKCS#8): registration tokens (a JWK only
+ *                                     in memory)
+ *     app.db                    0600  users, grants, ownership, state, commands (appdb.h)
+ *     audit.db                  0600  hash-chained audit log (audit.h)
  *
- * The root and factory keys never enter a data directory.
+ * The root and factory keys never enter a data directory.  Data directories
+ * made before the app API (no api/, keys/, app.db, audit.db) are refused by
+ * `imago-cloud up` (imago_cloud_datadir_check_app names the missing file).
  *
  * imago_cloud_datadir_init() builds everything in a fresh sibling
  * directory and renames it to DIR at the end, so DIR either does not exist
@@ -52,8 +64,17 @@
 #define IMAGO_CLOUD_F_SERVER_CRT    "broker/server.crt"
 #define IMAGO_CLOUD_F_SERVER_KEY    "broker/server.key"
 #define IMAGO_CLOUD_F_DENY          "broker/deny.json"
+#define IMAGO_CLOUD_F_APPDB         "app.db"
+#define IMAGO_CLOUD_F_AUDIT         "audit.db"
+#define IMAGO_CLOUD_F_API_CRT       "api/api.crt"
+#define IMAGO_CLOUD_F_API_KEY       "api/api.key"
+#define IMAGO_CLOUD_F_CMD_KEY       "keys/command.key"
+#define IMAGO_CLOUD_F_CMD_PUB       "keys/command.pub"
+#define IMAGO_CLOUD_F_REGTOKEN_KEY  "keys/regtoken.key"
 #define IMAGO_CLOUD_D_CA            "ca"
 #define IMAGO_CLOUD_D_BROKER        "broker"
+#define IMAGO_CLOUD_D_API           "api"
+#define IMAGO_CLOUD_D_KEYS          "keys"
 
 #define IMAGO_CLOUD_NAMES_MAX 16
 
@@ -73,6 +94,12 @@ struct imago_cloud_init_opts {
 
 /* Create and fill a data directory (see above). */
 int imago_cloud_datadir_init(const struct imago_cloud_init_opts *o);
+
+/*
+ * The files of the app API exist in data_dir (api/api.crt, api/api.key, the keys/ files, app.db,
+ * audit.db): 0, or IMAGO_ENOTFOUND with *missing = the first absent one (a static string).
+ */
+int imago_cloud_datadir_check_app(const char *data_dir, const char **missing);
 
 /* out = data_dir "/" rel; IMAGO_EINVAL if it does not fit. */
 int imago_cloud_datadir_path(char *out, size_t cap, const char *data_dir, const char *rel);

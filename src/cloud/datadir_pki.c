@@ -113,6 +113,45 @@ out:
         return r;
 }
 
+int imago_cloud_datadir_issue_api(const char *dir, const char *passphrase, const char *const *names,
+                                  size_t nnames)
+{
+        static const char *const default_names[] = {"127.0.0.1", "localhost"};
+        struct imago_pki_ca server_ca;
+        struct imago_pki_request req;
+        char ca_dir[PATH_MAX];
+        X509 *api = NULL;
+        BIO *b = NULL;
+        int r;
+
+        memset(&server_ca, 0, sizeof(server_ca));
+        if ((r = imago_cloud_datadir_path(ca_dir, sizeof(ca_dir), dir, IMAGO_CLOUD_D_CA)) != 0 ||
+            (r = imago_pki_ca_load(ca_dir, IMAGO_PKI_SERVER_CA, passphrase, &server_ca)) != 0)
+                goto out;
+        memset(&req, 0, sizeof(req));
+        req.profile = IMAGO_PKI_SERVER;
+        req.common_name = nnames > 0 ? names[0] : default_names[0];
+        req.names = nnames > 0 ? names : default_names;
+        req.names_count = nnames > 0 ? nnames : 2;
+        /* unlike the broker's, this key is read by imago-cloud itself: encrypted */
+        if ((r = issue_one(&server_ca, &req, dir, IMAGO_CLOUD_F_API_KEY, passphrase, &api)) != 0)
+                goto out;
+        if ((b = BIO_new(BIO_s_mem())) == NULL) {
+                r = IMAGO_ENOMEM;
+                goto out;
+        }
+        if ((r = pem_append(b, api)) != 0 || (r = pem_append(b, server_ca.cert)) != 0 ||
+            (r = write_bio(b, dir, IMAGO_CLOUD_F_API_CRT, 0644)) != 0)
+                goto out;
+out:
+        if (r != 0)
+                IMAGO_ERR_R(r, "issuing the API certificate");
+        BIO_free(b);
+        X509_free(api);
+        imago_pki_ca_free(&server_ca);
+        return r;
+}
+
 int imago_cloud_datadir_issue(const char *dir, const struct imago_cloud_config *c,
                               const char *passphrase, const char *const *names, size_t nnames)
 {

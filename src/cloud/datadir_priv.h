@@ -13,4 +13,11 @@ int imago_cloud_datadir_copy_ca(const char *ca_dir, const char *dir);
 int imago_cloud_datadir_issue(const char *dir, const struct imago_cloud_config *c,
                               const char *passphrase, const char *const *names, size_t nnames);
 
+/* Issue the API's server certificate (api/api.crt: leaf + server CA; api/api.key encrypted). */
+int imago_cloud_datadir_issue_api(const char *dir, const char *passphrase, const char *const *names,
+                                  size_t nnames);
+
+/* Create dir/keys (command and registration-token keys, encrypted), app.db and audit.db. */
+int imago_cloud_datadir_app_files(const char *dir, const char *passphrase);
+
 #endif

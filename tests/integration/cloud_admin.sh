@@ -40,6 +40,7 @@ printf 'wrong\n' >wrong.pass
 # --- init -------------------------------------------------------------------------------
 expect_usage "$CLOUD" init --data data
 expect_usage "$CLOUD" init --data data --ca ca --mqtt-port 0
+expect_usage "$CLOUD" init --data data --ca ca --api-port 65536
 expect_usage "$CLOUD" init --data data --ca ca --bogus
 expect_err IMAGO_EKEY_PASSPHRASE env -u IMAGO_KEY_PASSPHRASE "$CLOUD" init --data data --ca ca
 expect_err IMAGO_EKEY_PASSPHRASE "$CLOUD" init --data data --ca ca --cloud-passphrase-file wrong.pass
@@ -55,13 +56,20 @@ expect_err IMAGO_EEXIST "$CLOUD" init --data exists --ca ca --cloud-passphrase-f
 expect_err IMAGO_EEXIST "$CLOUD" init --data data --ca ca --cloud-passphrase-file cloud.pass
 
 [ "$(mode data)" = 700 ] || fail "data dir is $(mode data)"
-for d in ca service broker; do [ "$(mode data/$d)" = 700 ] || fail "data/$d is $(mode data/$d)"; done
+for d in ca service broker api keys; do [ "$(mode data/$d)" = 700 ] || fail "data/$d is $(mode data/$d)"; done
 for f in imago-cloud.conf registry.db ca/issuing.key ca/server-ca.key service/service.key \
   broker/server.key broker/mosquitto.conf broker/deny.json; do
   [ "$(mode data/$f)" = 600 ] || fail "data/$f is $(mode data/$f), not 600"
 done
 [ ! -e data/ca/root.key ] && [ ! -e data/ca/factory.key ] || fail "root or factory key copied"
-for k in ca/issuing.key ca/server-ca.key service/service.key; do
+for f in app.db audit.db api/api.key keys/command.key keys/regtoken.key; do
+  [ "$(mode data/$f)" = 600 ] || fail "data/$f is $(mode data/$f), not 600"
+done
+for f in api/api.crt keys/command.pub; do
+  [ "$(mode data/$f)" = 644 ] || fail "data/$f is $(mode data/$f), not 644"
+done
+for k in ca/issuing.key ca/server-ca.key service/service.key api/api.key keys/command.key \
+  keys/regtoken.key; do
   grep -q 'BEGIN ENCRYPTED PRIVATE[ ]KEY' data/$k || fail "$k is not encrypted"
 done
 grep -q 'BEGIN PRIVATE[ ]KEY' data/broker/server.key || fail "broker key should be plain PEM"
@@ -73,6 +81,21 @@ openssl x509 -in data/broker/server.crt -noout -ext subjectAltName | grep -q 'DN
   fail "broker certificate lacks localhost"
 [ "$(grep -c 'BEGIN CERTIFICATE' data/broker/server.crt)" = 2 ] || fail "server.crt is not leaf + server CA"
 [ "$(grep -c 'BEGIN CERTIFICATE' data/broker/ca-bundle.crt)" = 4 ] || fail "ca-bundle is not four CAs"
+# the app API: a server certificate from the server CA with the same names, chain included
+openssl verify -CAfile ca/root.crt -untrusted ca/server-ca.crt data/api/api.crt >/dev/null ||
+  fail "API certificate does not chain to the server CA"
+openssl x509 -in data/api/api.crt -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' ||
+  fail "API certificate lacks 127.0.0.1"
+[ "$(grep -c 'BEGIN CERTIFICATE' data/api/api.crt)" = 2 ] || fail "api.crt is not leaf + server CA"
+openssl pkey -in data/keys/command.key -passin file:cloud.pass -noout -text | grep -q ED25519 ||
+  fail "command key is not an Ed25519 key opened by the cloud passphrase"
+openssl pkey -pubin -in data/keys/command.pub -noout || fail "command.pub is not a public key"
+openssl pkey -in data/keys/regtoken.key -passin file:cloud.pass -noout -text | grep -q 'P-256' ||
+  fail "registration-token key is not a P-256 key opened by the cloud passphrase"
+grep -qx "api_port = 8443" data/imago-cloud.conf || fail "config api_port default"
+grep -qx "api_host = 127.0.0.1" data/imago-cloud.conf || fail "config api_host not loopback"
+[ "$(sqlite3 data/audit.db 'SELECT count(*) FROM sqlite_master')" -gt 0 ] || fail "audit.db empty"
+[ "$(sqlite3 data/app.db 'SELECT count(*) FROM sqlite_master')" -gt 0 ] || fail "app.db empty"
 openssl verify -CAfile ca/root.crt -untrusted ca/server-ca.crt data/service/service.crt >/dev/null
 openssl x509 -in data/service/service.crt -noout -subject | grep -q 'CN *= *imago-cloud' ||
   fail "service certificate CN"

@@ -25,7 +25,9 @@ static const char usage[] =
     "decrypt keys: protect DIR) and the service identity (key encrypted with the\n"
     "cloud passphrase, first line of F or IMAGO_KEY_PASSPHRASE); writes\n"
     "DIR/imago-cloud.conf, DIR/broker/mosquitto.conf, an empty deny file and the\n"
-    "registry.  See docs/cloud.md.\n";
+    "registry; for the app API (--api-port, default 8443): its TLS certificate (same\n"
+    "names, key encrypted), the Ed25519 command key and the registration-token key\n"
+    "(both encrypted), app.db and audit.db.  See docs/cloud.md.\n";
 
 static int port_opt(const char *name, const char *v, uint16_t *out)
 {
@@ -102,7 +104,11 @@ int imago_cloud_cmd_init(int argc, char **argv)
                "  ca/                    CA certificates; issuing and server CA keys (encrypted)\n"
                "  service/               the service's MQTT identity (key encrypted)\n"
                "  broker/                mosquitto.conf, TLS certificate and key (NOT encrypted),\n"
-               "                         CA bundle, deny file\n",
+               "                         CA bundle, deny file\n"
+               "  api/                   the HTTPS API's certificate and key (encrypted)\n"
+               "  keys/                  command signing key (command.pub goes into devices'\n"
+               "                         command_key) and registration-token key (encrypted)\n"
+               "  app.db, audit.db       users, devices' owners, state, commands; audit log\n",
                o.data_dir);
         rc = IMAGO_CLOUD_EXIT_OK;
 out:
