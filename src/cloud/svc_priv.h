@@ -36,6 +36,7 @@ struct imago_svc {
         unsigned backoff_ms;
         struct evhttp *http;
         pid_t broker;
+        struct imago_svc_app *app; /* svc_app.c */
 };
 
 /* Path under the data dir ("ca/server-ca.crt"); IMAGO_EINVAL if too long. */
@@ -68,6 +69,22 @@ int imago_svc_rotate_start(struct imago_svc *s);
 void imago_svc_rotate_stop(struct imago_svc *s);
 void imago_svc_rotate_send(struct imago_svc *s, const char *why);
 void imago_svc_rotate_seen(struct imago_svc *s, const char *id);
+
+/*
+ * svc_app.c: the app side.  check: the data directory has the app files
+ * (else logs which one is missing and how to get it; IMAGO_ENOTFOUND).
+ * start: opens app.db and audit.db, decrypts the command, registration-token
+ * and API keys with the passphrase, draws the access-token secret (memory
+ * only), creates the devsvc (publish on our MQTT session; revoke = registry
+ * + deny file + control deny; cmd_done to the API) and the API on the loop.
+ * stop frees all of it (safe after a failed start).  topic: 1 if topic is a
+ * device's reg/req, state/rep or cmd/res; message hands it to the devsvc.
+ */
+int imago_svc_app_check(const struct imago_svc *s);
+int imago_svc_app_start(struct imago_svc *s, const char *passphrase);
+void imago_svc_app_stop(struct imago_svc *s);
+int imago_svc_app_topic(const char *topic);
+void imago_svc_app_message(struct imago_svc *s, const char *topic, const void *buf, size_t len);
 
 /* svc_pid.c: DIR/imago-cloud.pid */
 int imago_svc_pid_write(const char *path);
