@@ -13,6 +13,7 @@ struct thermo {
         int sets;
         int refuse_mode;
         int no_value;
+        json_t *sched; /* an object-valued field */
 };
 
 static json_t *get_temp(void *arg)
@@ -54,6 +55,20 @@ static int set_mode(void *arg, json_t *desired)
         if (th->refuse_mode || s == NULL || strlen(s) >= sizeof(th->mode))
                 return IMAGO_EINVAL;
         memcpy(th->mode, s, strlen(s) + 1);
+        return 0;
+}
+
+static json_t *get_sched(void *arg)
+{
+        return json_incref(((struct thermo *)arg)->sched);
+}
+
+static int set_sched(void *arg, json_t *desired)
+{
+        struct thermo *th = arg;
+
+        json_decref(th->sched);
+        th->sched = json_incref(desired);
         return 0;
 }
 
@@ -188,6 +203,25 @@ static void stale_ack_full_report(void **state)
         assert_int_equal(imago_dev_state_changed(t->d, "nosuch"), IMAGO_ENOTFOUND);
 }
 
+static void object_field_gets_the_whole_desired_value(void **state)
+{
+        struct td *t = *state;
+        struct thermo th;
+        json_t *want = json_loads("{\"on\":\"07:00\",\"off\":\"23:00\"}", 0, NULL);
+
+        thermo_init(t, &th);
+        th.sched = json_loads("{\"on\":\"07:00\",\"off\":\"22:00\"}", 0, NULL);
+        assert_int_equal(imago_dev_state_field(t->d, "sched", get_sched, set_sched, &th), IMAGO_OK);
+        imago_dev_online(t->d);
+        ack(t, 1, 1);
+        /* the delta of an object carries only the member that differs */
+        delta(t, 2, "{\"sched\":{\"off\":\"23:00\"}}");
+        assert_true(json_equal(want, th.sched));
+        expect_report(t, 1, 1, "{\"sched\":{\"on\":\"07:00\",\"off\":\"23:00\"}}");
+        json_decref(want);
+        json_decref(th.sched);
+}
+
 static void read_only_field_ignores_desired(void **state)
 {
         struct td *t = *state;
@@ -278,6 +312,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(delta_applied_and_reported, td_setup, td_teardown),
             cmocka_unit_test_setup_teardown(delta_before_ack_full_report, td_setup, td_teardown),
             cmocka_unit_test_setup_teardown(stale_ack_full_report, td_setup, td_teardown),
+            cmocka_unit_test_setup_teardown(object_field_gets_the_whole_desired_value, td_setup,
+                                            td_teardown),
             cmocka_unit_test_setup_teardown(read_only_field_ignores_desired, td_setup, td_teardown),
             cmocka_unit_test_setup_teardown(malformed_state_messages_dropped, td_setup,
                                             td_teardown),

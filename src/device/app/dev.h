@@ -31,11 +31,11 @@
  *   imago_dev_online(): full report {"version":0,"state":{every field's get()}}.
  *   state/ack accepted: the version is remembered; accepted=false (stale): full
  *   report again.  state/delta: for each member naming a writable field, set()
- *   is called with the desired value; the accepted fields whose get() now
- *   differs from what was last reported go out as one patch report with the
- *   last acked version (a full report if no ack came since online).  Members
- *   naming no field or a read-only field are ignored.
- *   imago_dev_state_changed(name): a patch report of that field.
+ *   is called with the desired value (for an object value: the delta's members
+ *   merged into a copy of get(), so set() sees the whole object); the accepted fields whose get()
+ * now differs from what was last reported go out as one patch report with the last acked version (a
+ * full report if no ack came since online).  Members naming no field or a read-only field are
+ * ignored. imago_dev_state_changed(name): a patch report of that field.
  *
  * Registration: imago_dev_register() keeps a copy of the token (wiped when the
  * answer arrives and on free).  On every online (and at once if the link is

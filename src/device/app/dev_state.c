@@ -146,6 +146,32 @@ out:
         imago_state_msg_free(&m);
 }
 
+/*
+ * set() with the whole desired value: a delta carries only the members of an object that differ,
+ * so an object is merged into a copy of the field's current object value first.
+ */
+static int dev_field_set(struct imago_dev *d, struct imago_dev_field *f, json_t *desired)
+{
+        json_t *cur = NULL, *merged = NULL;
+        int r;
+
+        if (json_is_object(desired) && (cur = f->get(f->arg)) != NULL && json_is_object(cur)) {
+                r = IMAGO_ENOMEM;
+                if ((merged = json_deep_copy(cur)) == NULL)
+                        goto out;
+                if ((r = imago_state_merge(merged, desired)) != 0) {
+                        IMAGO_WARN("dev %s: desired %s cannot be merged", d->id, f->name);
+                        goto out;
+                }
+                desired = merged;
+        }
+        r = f->set(f->arg, desired);
+out:
+        json_decref(merged);
+        json_decref(cur);
+        return r;
+}
+
 void imago_dev_on_delta(struct imago_dev *d, const uint8_t *buf, size_t len)
 {
         struct imago_state_msg m;
@@ -169,7 +195,7 @@ void imago_dev_on_delta(struct imago_dev *d, const uint8_t *buf, size_t len)
                                     name);
                         continue;
                 }
-                if ((r = f->set(f->arg, desired)) != 0) {
+                if ((r = dev_field_set(d, f, desired)) != 0) {
                         IMAGO_INFO("dev %s: desired %s refused: %s", d->id, name, imago_errname(r));
                         continue;
                 }
