@@ -150,7 +150,8 @@ int imago_app_call(struct imago_app *a, const char *method, const char *path, js
 /*
  * The same with the session's access token; refreshes the tokens (and
  * saves the session) first when there is no access token and once on a
- * 401, then retries.  Needs a loaded session for this API.
+ * 401, then retries; a "refresh_token" member of body is replaced by the
+ * new refresh token.  Needs a loaded session for this API.
  */
 int imago_app_call_auth(struct imago_app *a, const char *method, const char *path, json_t *body,
                         uint32_t timeout_ms, struct imago_app_resp *out);

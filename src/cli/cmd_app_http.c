@@ -156,8 +156,12 @@ int imago_app_take_tokens(struct imago_app *a, json_t *resp)
         return IMAGO_OK;
 }
 
-/* New tokens for the refresh token (the old one is dead after this); the session is saved. */
-static int refresh(struct imago_app *a)
+/*
+ * New tokens for the refresh token (the old one is dead after this); the
+ * session is saved.  A body that carries the refresh token (logout) gets
+ * the new one.
+ */
+static int refresh(struct imago_app *a, json_t *body_of_call)
 {
         struct imago_app_resp resp;
         json_t *body;
@@ -179,8 +183,13 @@ static int refresh(struct imago_app *a)
                 imago_app_fail(a, "refresh answer", r);
                 goto out;
         }
-        if ((r = imago_app_session_save(a->session_path, &a->s, a->session_default)) != IMAGO_OK)
+        if ((r = imago_app_session_save(a->session_path, &a->s, a->session_default)) != IMAGO_OK) {
                 imago_app_fail(a, a->session_path, r);
+                goto out;
+        }
+        if (json_object_get(body_of_call, "refresh_token") != NULL &&
+            json_object_set_new(body_of_call, "refresh_token", json_string(a->s.refresh)) != 0)
+                r = imago_app_fail(a, NULL, IMAGO_ENOMEM);
 out:
         imago_app_resp_clear(&resp);
         return r;
@@ -200,7 +209,7 @@ int imago_app_call_auth(struct imago_app *a, const char *method, const char *pat
                 return IMAGO_EAPI_AUTH;
         }
         if (a->s.access == NULL) {
-                if ((r = refresh(a)) != IMAGO_OK)
+                if ((r = refresh(a, body)) != IMAGO_OK)
                         return r;
                 refreshed = 1;
         }
@@ -209,7 +218,7 @@ int imago_app_call_auth(struct imago_app *a, const char *method, const char *pat
         if (r == IMAGO_OK && out->status == 401 && !refreshed) {
                 /* Expired (or the service restarted with a new secret): refresh once, retry. */
                 imago_app_resp_clear(out);
-                if ((r = refresh(a)) != IMAGO_OK)
+                if ((r = refresh(a, body)) != IMAGO_OK)
                         return r;
                 r = exchange(&c, method, path, a->s.access, body, out);
         }

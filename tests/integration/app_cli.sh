@@ -229,3 +229,145 @@ timeout 2 "$IMAGO" app configure --portal "127.0.0.1:$sport" --fingerprint "$fp_
 [ "$rc" = 124 ] || fail "control configure against s_server: exit $rc"
 grep -aq 'POST /v1/configure' s_server.log || fail "control: s_server logs no request"
 echo "app_cli: portal and usage checks passed"
+
+# --- against imago-cloud's API -----------------------------------------------------------
+B=$IMAGO_BIN
+CLOUD=$B/imago-cloud
+[ -x "$CLOUD" ] || { echo "app_cli: no imago-cloud: API checks skipped"; exit 0; }
+printf 'root secret\n' >root.pass
+printf 'cloud secret\n' >cloud.pass
+"$IMAGO" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass >/dev/null
+cloud_create data cloud.log || { tail -n 30 cloud.log >&2; fail "imago-cloud did not start"; }
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$aport") 2>/dev/null && break; sleep 0.1; done
+export IMAGO_API=https://127.0.0.1:$aport IMAGO_API_CA=$work/ca/root.crt
+api_curl() { curl -sS --cacert ca/root.crt "$@"; }
+secrets=(hunter2-correct-horse)
+no_secret_in() { # files...: none holds a password or token seen so far
+  local s
+  for s in "${secrets[@]}"; do
+    ! grep -qF -- "$s" "$@" || fail "a secret was printed in $*"
+  done
+}
+
+# Accounts.
+printf 'wrong-password-here\n' >bad.txt
+"$IMAGO" app signup --user alice --password-file pw.txt >out.txt 2>err.txt ||
+  { cat err.txt >&2; fail "signup"; }
+grep -q '^created user alice (id [0-9]*)$' out.txt || fail "signup said: $(cat out.txt)"
+printf 'bob-password-is-long\n' | "$IMAGO" app signup --user bob --json >out.txt ||
+  fail "signup with the password on stdin"
+jq -e '.user == "bob"' out.txt >/dev/null || fail "signup --json: $(cat out.txt)"
+rc=0
+"$IMAGO" app signup --user alice --password-file pw.txt >out.txt 2>err.txt || rc=$?
+[ "$rc" = 1 ] && grep -q '^imago: app signup: HTTP 4[0-9][0-9]: .*(IMAGO_E[A-Z_]*)$' err.txt ||
+  fail "second signup of alice: exit $rc: $(cat err.txt)"
+expect_err IMAGO_EAUTH_PASSWORD "$IMAGO" app login --user alice --password-file bad.txt
+[ ! -e session.json ] || fail "a failed login wrote a session"
+"$IMAGO" app login --user alice --password-file pw.txt --json >out.txt 2>err.txt ||
+  { cat err.txt >&2; fail "login"; }
+[ "$(mode session.json)" = 600 ] || fail "session file is $(mode session.json)"
+access=$(jq -r .access_token session.json)
+refresh=$(jq -r .refresh_token session.json)
+[ -n "$access" ] && [ "$access" != null ] && [ -n "$refresh" ] || fail "session: $(jq -c 'keys' session.json)"
+secrets+=("$access" "$refresh")
+jq -e 'has("access_token") or has("refresh_token") | not' out.txt >/dev/null ||
+  fail "login --json printed a token"
+no_secret_in out.txt err.txt
+api_curl -H "Authorization: Bearer $access" "$IMAGO_API/v1/me" | jq -e '.user == "alice"' \
+  >/dev/null || fail "the session's access token does not work with curl"
+
+"$IMAGO" app me >out.txt 2>err.txt || { cat err.txt >&2; fail "me"; }
+grep -q '^user: alice$' out.txt && grep -q '^grants: none$' out.txt || fail "me: $(cat out.txt)"
+"$IMAGO" app me --json | jq -e '.user == "alice" and (.grants | length) == 0' >/dev/null ||
+  fail "me --json"
+no_secret_in out.txt err.txt
+
+# Registration tokens: printed (that is the command's purpose) or written 0600.
+"$IMAGO" app token >tok1.txt 2>err.txt || { cat err.txt >&2; fail "token"; }
+[ "$(wc -l <tok1.txt)" = 1 ] && [ "$(wc -c <tok1.txt)" -gt 100 ] || fail "token: $(cat tok1.txt)"
+"$IMAGO" app token --ttl 600 --out tok2.txt >out.txt 2>err.txt || { cat err.txt >&2; fail "token --out"; }
+[ "$(mode tok2.txt)" = 600 ] || fail "token file is $(mode tok2.txt)"
+grep -q "^registration token written to tok2.txt (expires at [0-9]*)$" out.txt ||
+  fail "token --out said: $(cat out.txt)"
+secrets+=("$(cat tok1.txt)" "$(cat tok2.txt)")
+no_secret_in out.txt err.txt
+"$IMAGO" app token --json | jq -e '(.token | length) > 100 and .expires_at > 0' >/dev/null ||
+  fail "token --json"
+
+# Devices: none yet; any id is 404 IMAGO_ENOTFOUND, through every device command.
+"$IMAGO" app devices >out.txt || fail "devices"
+grep -q '^no devices$' out.txt || fail "devices: $(cat out.txt)"
+"$IMAGO" app devices --json | jq -e '.devices == []' >/dev/null || fail "devices --json"
+expect_err IMAGO_ENOTFOUND "$IMAGO" app device "$dev"
+expect_err IMAGO_ENOTFOUND "$IMAGO" app state "$dev"
+expect_err IMAGO_ENOTFOUND "$IMAGO" app set-state "$dev" --version 0 '{"t":1}'
+expect_err IMAGO_ENOTFOUND "$IMAGO" app command "$dev" blink '{"n":1}' --wait-ms 0
+expect_err IMAGO_ENOTFOUND "$IMAGO" app command-get "$dev" 1
+expect_err IMAGO_ENOTFOUND "$IMAGO" app decommission "$dev"
+
+# The refresh path: without an access token the session is refreshed first; the new pair is
+# saved (0600) and the old refresh token is dead.
+jq 'del(.access_token)' session.json >s.tmp && mv s.tmp session.json && chmod 600 session.json
+"$IMAGO" app me >out.txt 2>err.txt || { cat err.txt >&2; fail "me after dropping the access token"; }
+[ "$(mode session.json)" = 600 ] || fail "refreshed session file is $(mode session.json)"
+access2=$(jq -r .access_token session.json)
+refresh2=$(jq -r .refresh_token session.json)
+[ "$access2" != null ] && [ "$refresh2" != "$refresh" ] || fail "the session was not refreshed"
+secrets+=("$access2" "$refresh2")
+code_old=$(api_curl -o /dev/null -w '%{http_code}' -X POST -d "{\"refresh_token\":\"$refresh\"}" \
+  "$IMAGO_API/v1/auth/refresh")
+[ "$code_old" = 401 ] || fail "the replaced refresh token still works ($code_old)"
+# An access token the API refuses (401) is refreshed once, then the request is retried.
+jq '.access_token = "AAAA.BBBB.CCCC"' session.json >s.tmp && mv s.tmp session.json &&
+  chmod 600 session.json
+"$IMAGO" app devices >out.txt 2>err.txt || { cat err.txt >&2; fail "devices with a bad access token"; }
+[ "$(jq -r .access_token session.json)" != AAAA.BBBB.CCCC ] || fail "not refreshed after a 401"
+secrets+=("$(jq -r .access_token session.json)" "$(jq -r .refresh_token session.json)")
+# A dead refresh token: the user is told to log in again.
+jq --arg r "$refresh" 'del(.access_token) | .refresh_token = $r' session.json >s.tmp &&
+  mv s.tmp session.json && chmod 600 session.json
+expect_err IMAGO_EAUTH_REFRESH "$IMAGO" app me
+grep -q "log in" err.txt || fail "no hint to log in again: $(cat err.txt)"
+
+# The tokens go only to their API and its certificate must chain to the CA.
+"$IMAGO" app login --user alice --password-file pw.txt >/dev/null || fail "login again"
+secrets+=("$(jq -r .access_token session.json)" "$(jq -r .refresh_token session.json)")
+expect_err IMAGO_EAPI_AUTH "$IMAGO" app --api "https://localhost:$aport" me
+rc=0
+"$IMAGO" app --ca portal.crt me >out.txt 2>err.txt || rc=$?
+[ "$rc" = 1 ] && grep -q '^imago: app me: .*(IMAGO_E[A-Z_]*)$' err.txt ||
+  fail "an API certificate from another CA: exit $rc $(cat err.txt)"
+# The session's CA is used when none is given.
+env -u IMAGO_API_CA "$IMAGO" app me >/dev/null || fail "me with the session's CA"
+
+# The default session file: ~/.config/imago (0700) / session.json (0600).
+mkdir home
+printf 'bob-password-is-long\n' >bob.txt
+HOME=$work/home env -u IMAGO_SESSION "$IMAGO" app login --user bob --password-file bob.txt \
+  >out.txt || fail "login with the default session file"
+[ "$(mode home/.config/imago)" = 700 ] && [ "$(mode home/.config/imago/session.json)" = 600 ] ||
+  fail "default session: $(mode home/.config/imago) $(mode home/.config/imago/session.json)"
+HOME=$work/home env -u IMAGO_SESSION "$IMAGO" app me | grep -q '^user: bob$' || fail "me as bob"
+secrets+=("$(jq -r .access_token home/.config/imago/session.json)")
+# Log out with an expired access token: refreshed first, then the new refresh token revoked.
+bs=home/.config/imago/session.json
+jq 'del(.access_token)' "$bs" >s.tmp && mv s.tmp "$bs" && chmod 600 "$bs"
+HOME=$work/home env -u IMAGO_SESSION "$IMAGO" app logout >out.txt 2>err.txt ||
+  { cat err.txt >&2; fail "logout of a session without an access token"; }
+[ ! -e "$bs" ] || fail "logout left bob's session file"
+
+# Log out: both tokens revoked at the API, the file gone.
+access=$(jq -r .access_token session.json)
+refresh=$(jq -r .refresh_token session.json)
+"$IMAGO" app logout >out.txt 2>err.txt || { cat err.txt >&2; fail "logout"; }
+[ ! -e session.json ] || fail "logout left the session file"
+[ "$(api_curl -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $access" "$IMAGO_API/v1/me")" = 401 ] ||
+  fail "the access token works after logout"
+[ "$(api_curl -o /dev/null -w '%{http_code}' -X POST -d "{\"refresh_token\":\"$refresh\"}" \
+  "$IMAGO_API/v1/auth/refresh")" = 401 ] || fail "the refresh token works after logout"
+expect_err IMAGO_EAPI_AUTH "$IMAGO" app me
+expect_err IMAGO_EAPI_AUTH "$IMAGO" app logout
+
+no_secret_in cloud.log
+cloud_stop || fail "imago-cloud did not stop cleanly"
+echo "app_cli: API checks passed"
