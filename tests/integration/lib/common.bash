@@ -11,7 +11,7 @@ free_port() {
 # the broker accepts connections and the service's own MQTT client is connected.  Sets cpid.
 cloud_start() {
   local data=$1 log=$2 first i
-  first=$(($(wc -l <"$log" 2>/dev/null || echo 0) + 1))
+  first=$(($(wc -l 2>/dev/null <"$log" || echo 0) + 1))
   "${CB:-$B}/imago-cloud" up --data "$data" --passphrase-file cloud.pass >>"$log" 2>&1 &
   cpid=$!
   for i in $(seq 150); do
