@@ -29,6 +29,9 @@ static const struct imago_cloud_cmd cmds[] = {
     {"import-batch", imago_cloud_cmd_import, "import a signed factory batch manifest"},
     {"devices", imago_cloud_cmd_devices, "list, show, suspend, resume, revoke devices"},
     {"up", imago_cloud_cmd_up, "run the broker and the fleet service"},
+    {"users", imago_cloud_cmd_users, "add and list accounts of the app API"},
+    {"grants", imago_cloud_cmd_grants, "add, list, delete operator roles over device groups"},
+    {"audit", imago_cloud_cmd_audit, "verify and show the audit log"},
     {"version", cmd_version, "print the version"},
 };
 
