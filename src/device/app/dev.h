@@ -31,20 +31,20 @@
  *   imago_dev_online(): full report {"version":0,"state":{every field's get()}}.
  *   state/ack accepted: the version is remembered; accepted=false (stale): full
  *   report again.  state/delta: for each member naming a writable field, set()
- *   is called with the desired value (for an object value: the delta's members
- *   merged into a copy of get(), so set() sees the whole object); the accepted fields whose get()
- * now differs from what was last reported go out as one patch report with the last acked version (a
- * full report if no ack came since online).  Members naming no field or a read-only field are
- * ignored. imago_dev_state_changed(name): a patch report of that field.
+ *   is called with the desired value (an object value: the delta's members
+ *   merged into a copy of get(), so set() sees the whole object); the accepted
+ *   fields whose get() now differs from what was last reported go out as one
+ *   patch report with the last acked version (a full report if no ack came
+ *   since online).  Members naming no field or a read-only field are ignored.
+ *   imago_dev_state_changed(name): a patch report of that field.
  *
  * Registration: imago_dev_register() keeps a copy of the token (wiped when the
  * answer arrives and on free).  On every online (and at once if the link is
  * online) it publishes reg/req with a fresh random nonce and retries with that
  * nonce every IMAGO_DEV_REG_RETRY_S seconds until a reg/resp with that nonce
- * arrives (answers with another nonce are ignored); then, for "ok", a full state
- * report and done(arg, 0),
- * else done(arg, code) with the IMAGO_E code named in the answer
- * (imago_err_from_name; IMAGO_EPROTO_FIELD for a name it does not know).  The
+ * arrives (answers with another nonce are ignored); then, for "ok", a full
+ * state report and done(arg, 0); else done(arg, code) with the IMAGO_E code
+ * named in the answer (imago_err_from_name).  done may register again.  The
  * retries run on cfg->base's timer when given, and on imago_dev_tick().
  *
  * Ownership and lifetimes: imago_dev_new() borrows c->link, c->cmd_key and
@@ -53,7 +53,10 @@
  * (or stop its loop for good) before imago_dev_free().  Names are copied;
  * handler and field arguments are borrowed.  Handlers run on the link's loop
  * thread; the args json_t given to a handler is borrowed for the call; a result
- * or get() value is a new reference the dev releases.  Not thread-safe.
+ * or get() value is a new reference the dev releases.  The answer is published
+ * after the handler returns: work that must follow it (wipe, reboot) is
+ * scheduled on the loop, and no callback may free the dev or the link.
+ * Not thread-safe.
  * Logs carry error names, command names and sequences, never arguments, state
  * values or tokens.
  *
@@ -61,8 +64,8 @@
  * command or field registered twice), IMAGO_ETOOBIG (more than
  * IMAGO_DEV_MAX_COMMANDS / IMAGO_DEV_MAX_FIELDS, or a token over
  * IMAGO_STATE_TOKEN_MAX), IMAGO_ENOTFOUND (state_changed of an unknown
- * field), IMAGO_ESTATE (a registration already pending), errors of
- * imago_link_handle.
+ * field; IMAGO_EINVAL if its get() gives nothing reportable), IMAGO_ESTATE (a registration already
+ * pending), errors of imago_link_handle.
  */
 #ifndef IMAGO_DEVICE_APP_DEV_H
 #define IMAGO_DEVICE_APP_DEV_H
