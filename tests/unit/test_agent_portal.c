@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "crypto/p11/p11.h"
 #include "device/agent/agent.h"
+#include "device/agent/agent_priv.h"
 #include "device/store/store.h"
 #include "factory/provision.h"
 #include "test_p11_util.h"
@@ -124,6 +125,29 @@ static int has(struct imago_store *s, const char *name)
         return imago_store_get(s, name, NULL, buf, sizeof(buf), &len) == IMAGO_OK;
 }
 
+/* The counters the agent keeps (setup-failures, cmd-seq): absent reads 0, anything but a
+ * decimal number is refused (the portal then locks rather than reading 0). */
+static void test_counters(struct imago_store *s)
+{
+        uint64_t v = 7;
+
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_SEQ, &v), IMAGO_OK);
+        assert_int_equal(v, 0);
+        assert_int_equal(imago_agent_put_u64(s, IMAGO_AGENT_REC_SEQ, UINT64_MAX), IMAGO_OK);
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_SEQ, &v), IMAGO_OK);
+        assert_true(v == UINT64_MAX);
+        put(s, IMAGO_AGENT_REC_FAILURES, "-1");
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_FAILURES, &v), IMAGO_EMALFORMED);
+        put(s, IMAGO_AGENT_REC_FAILURES, "5 ");
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_FAILURES, &v), IMAGO_EMALFORMED);
+        put(s, IMAGO_AGENT_REC_FAILURES, "123456789012345678901234567890");
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_FAILURES, &v), IMAGO_EMALFORMED);
+        assert_int_equal(imago_store_put(s, IMAGO_AGENT_REC_FAILURES, IMAGO_STORE_CONFIG,
+                                         (const uint8_t *)"1\0", 2),
+                         IMAGO_OK);
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_FAILURES, &v), IMAGO_EMALFORMED);
+}
+
 /* Factory reset: the birth certificate, device id and setup-code hash stay; all else goes. */
 static void test_factory_reset_keeps_factory_records(void **state)
 {
@@ -168,6 +192,7 @@ static void test_factory_reset_keeps_factory_records(void **state)
         assert_int_equal(imago_store_open(path, tok, imago_store_posix_ops(), &s), IMAGO_OK);
         assert_int_equal(imago_store_count(s), 3);
         assert_int_equal(imago_agent_factory_reset(NULL, &n), IMAGO_EINVAL);
+        test_counters(s);
         imago_store_close(s);
         imago_p11_close(tok);
         tok_env_free(&env);
