@@ -327,7 +327,7 @@ secrets+=("$(jq -r .access_token session.json)" "$(jq -r .refresh_token session.
 jq --arg r "$refresh" 'del(.access_token) | .refresh_token = $r' session.json >s.tmp &&
   mv s.tmp session.json && chmod 600 session.json
 expect_err IMAGO_EAUTH_REFRESH "$IMAGO" app me
-grep -q "log in" err.txt || fail "no hint to log in again: $(cat err.txt)"
+grep -q "imago app login" err.txt || fail "no hint to log in again: $(cat err.txt)"
 
 # The tokens go only to their API and its certificate must chain to the CA.
 "$IMAGO" app login --user alice --password-file pw.txt >/dev/null || fail "login again"
