@@ -71,6 +71,8 @@ static int setup(struct imago_svc *s, const struct imago_svc_opts *o)
                 return r;
         }
         imago_log_set_level(s->cfg.log_level);
+        if ((r = imago_svc_app_check(s)) != IMAGO_OK)
+                return r;
         if ((r = imago_registry_open_existing(s->cfg.registry, &s->reg)) != IMAGO_OK) {
                 imago_svc_log(IMAGO_LOG_ERROR, "registry_open", "result=%s", imago_errname(r));
                 return r;
@@ -98,6 +100,7 @@ static int setup(struct imago_svc *s, const struct imago_svc_opts *o)
 static void teardown(struct imago_svc *s)
 {
         imago_svc_http_stop(s);
+        imago_svc_app_stop(s);
         imago_svc_mqtt_stop(s);
         imago_svc_rotate_stop(s);
         imago_svc_broker_stop(s);
@@ -142,6 +145,8 @@ int imago_svc_run(const struct imago_svc_opts *o)
         if (!o->no_broker && (r = imago_svc_broker_start(s)) != IMAGO_OK)
                 goto out;
         if ((r = imago_svc_http_start(s)) != IMAGO_OK)
+                goto out;
+        if ((r = imago_svc_app_start(s, o->passphrase)) != IMAGO_OK)
                 goto out;
         if ((r = imago_svc_rotate_start(s)) != IMAGO_OK ||
             (r = imago_svc_mqtt_start(s, o->passphrase)) != IMAGO_OK)

@@ -15,8 +15,10 @@
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 
-static const char *const subs[] = {"imago/v1/prov/+/req", "imago/v1/d/+/rot/req",
-                                   IMAGO_SVC_SEEN_TOPIC};
+static const char *const subs[] = {"imago/v1/prov/+/req",    "imago/v1/d/+/rot/req",
+                                   IMAGO_SVC_SEEN_TOPIC,     "imago/v1/d/+/reg/req",
+                                   "imago/v1/d/+/state/rep", "imago/v1/d/+/cmd/res"};
+#define NSUBS ((int)(sizeof(subs) / sizeof(subs[0])))
 
 static void on_sock(evutil_socket_t fd, short what, void *arg);
 
@@ -143,7 +145,7 @@ static void on_connect(struct mosquitto *m, void *arg, int rc)
         }
         s->connected = 1;
         s->backoff_ms = BACKOFF_MIN_MS;
-        rc = mosquitto_subscribe_multiple(m, NULL, 3, (char *const *const)subs, 1, 0, NULL);
+        rc = mosquitto_subscribe_multiple(m, NULL, NSUBS, (char *const *const)subs, 1, 0, NULL);
         imago_svc_log(IMAGO_LOG_INFO, "mqtt_connected", "client_id=%s subscribe_rc=%d",
                       s->cfg.service_cn, rc);
         /* pending rotation requests survive restarts: send them on every connection */
@@ -207,6 +209,11 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
                 return;
         if (strcmp(msg->topic, IMAGO_SVC_SEEN_TOPIC) == 0) {
                 on_seen(s, msg);
+                return;
+        }
+        /* registration, state and command results: the devsvc (svc_app.c) */
+        if (imago_svc_app_topic(msg->topic)) {
+                imago_svc_app_message(s, msg->topic, msg->payload, (size_t)msg->payloadlen);
                 return;
         }
         r = imago_svc_handle_request(&s->iss, s->reg, msg->topic, msg->payload,
