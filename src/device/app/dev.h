@@ -50,7 +50,10 @@
  * Ownership and lifetimes: imago_dev_new() borrows c->link, c->cmd_key and
  * c->base (they must outlive the dev) and copies the rest.  The link keeps the
  * dev as its handlers' argument and has no way to drop handlers: free the link
- * (or stop its loop for good) before imago_dev_free().  Names are copied;
+ * (or stop its loop for good) before imago_dev_free().  If imago_dev_new()
+ * fails with an error of imago_link_handle (no room: the link takes 16
+ * handlers, the dev needs 4), some handlers may be on the link already: free
+ * the link without running it.  Names are copied;
  * handler and field arguments are borrowed.  Handlers run on the link's loop
  * thread; the args json_t given to a handler is borrowed for the call; a result
  * or get() value is a new reference the dev releases.  The answer is published

@@ -57,7 +57,9 @@ static int dev_report(struct imago_dev *d, uint64_t version, json_t *state)
                 goto out;
         }
         if ((r = imago_dev_publish(d, IMAGO_STATE_T_REPORT, text, len)) != 0) {
-                IMAGO_WARN("dev %s: state report not sent: %s", d->id, imago_errname(r));
+                /* Offline (IMAGO_ESTATE) is normal: the next online reports everything. */
+                imago_log(r == IMAGO_ESTATE ? IMAGO_LOG_INFO : IMAGO_LOG_WARN, __func__, 0,
+                          "dev %s: state report not sent: %s", d->id, imago_errname(r));
                 goto out;
         }
         json_object_foreach(state, name, v)
