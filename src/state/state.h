@@ -9,13 +9,16 @@
  * dump), at most IMAGO_STATE_DEPTH levels of objects, member names
  * [A-Za-z_][A-Za-z0-9_-]{0,63}, values: objects, strings, integers, reals,
  * booleans (null only inside a patch, where it deletes the member; arrays
- * are allowed as leaf values and compared whole).
+ * are allowed as leaf values and compared whole).  An array counts as a
+ * level like an object; its elements are values as above but never null;
+ * strings hold no NUL.  Patches merge as RFC 7396 (JSON Merge Patch).
  *   reported: written only by the device; desired: written only by users.
  *   Each has a version (u64, starts at 0 when empty, +1 per accepted write).
  *   delta = members of desired whose value differs from reported (objects
  *   compared member-wise, recursively); only the delta travels to the device.
  *
- * Messages (JSON objects, every one with "v": 1; at most IMAGO_STATE_MSG_MAX bytes):
+ * Messages (JSON objects, every one with "v": 1; at most IMAGO_STATE_MSG_MAX bytes;
+ * versions are JSON integers 0..INT64_MAX):
  *   report      device -> cloud  imago/v1/d/<id>/state/rep
  *               {"v":1,"version":N,"state":{patch}}   N = the reported version the patch
  *               applies to; N = 0 replaces the whole reported document (a device's first
@@ -80,12 +83,12 @@ enum imago_state_msg_type {
 
 struct imago_state_msg {
         enum imago_state_msg_type type;
-        uint64_t version;                       /* REPORT, ACK, DELTA */
-        int accepted;                           /* ACK */
-        json_t *state;                          /* REPORT (patch), DELTA */
-        char nonce[33];                         /* REGISTER, REGISTERED */
-        char token[IMAGO_STATE_TOKEN_MAX + 1];  /* REGISTER (wipe after use) */
-        char result[48];                        /* REGISTERED: "ok" or an IMAGO_E name */
+        uint64_t version;                      /* REPORT, ACK, DELTA */
+        int accepted;                          /* ACK */
+        json_t *state;                         /* REPORT (patch), DELTA */
+        char nonce[33];                        /* REGISTER, REGISTERED */
+        char token[IMAGO_STATE_TOKEN_MAX + 1]; /* REGISTER (wipe after use) */
+        char result[48];                       /* REGISTERED: "ok" or an IMAGO_E name */
 };
 
 /* Parse buf as a message of the given type (the topic tells the type). */
