@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
+#include "base/log.h"
 #include "cloud/appdb/appdb.h"
 #include "cloud/audit/audit.h"
 #include "cloud/devsvc/devsvc.h"
@@ -56,6 +57,7 @@ struct fx {
         uint64_t alice, bob;
         struct msg msgs[MAX_MSG];
         size_t n;
+        int fail_publish;
         int revoked;
         char revoked_dev[33];
         uint64_t done[16];
@@ -74,8 +76,8 @@ static int fx_publish(void *arg, const char *topic, const void *buf, size_t len)
         struct fx *f = arg;
         struct msg *m;
 
-        if (f->n == MAX_MSG)
-                return IMAGO_ENOMEM;
+        if (f->n == MAX_MSG || f->fail_publish)
+                return IMAGO_EIO;
         m = &f->msgs[f->n++];
         snprintf(m->topic, sizeof(m->topic), "%s", topic);
         m->body = malloc(len + 1);
@@ -797,6 +799,30 @@ static void attack_result_with_another_device_id(void **state)
         imago_cmdenv_release(&c);
 }
 
+static void test_command_publish_failure_closes_it(void **state)
+{
+        struct fx *f = *state;
+        struct imago_appdb_cmd rec;
+        struct imago_cmdenv c;
+        uint64_t id = 9;
+
+        f->fail_publish = 1;
+        assert_int_equal(imago_devsvc_command(f->ds, DEV_A, f->alice, "ping", NULL, 60, &id),
+                         IMAGO_EIO);
+        assert_true(id == 0);
+        f->fail_publish = 0;
+        /* the sequence number is spent and the command closed as failed, nobody waits for it */
+        assert_int_equal(imago_devsvc_command(f->ds, DEV_A, f->alice, "ping", NULL, 60, &id), 0);
+        verify_cmd(f, last(f, DEV_A, "cmd"), 0, &c);
+        assert_true(c.seq == 2);
+        assert_int_equal(imago_appdb_cmd_get_at(f->db, id - 1, g_now, &rec), 0);
+        assert_true(rec.seq == 1);
+        assert_int_equal(rec.status, IMAGO_APPDB_CMD_FAILED);
+        assert_string_equal(rec.result, "{\"error\":\"IMAGO_EIO\"}");
+        imago_appdb_cmd_free(&rec);
+        imago_cmdenv_release(&c);
+}
+
 /* ---- devices not allowed to talk ---- */
 
 static void attack_message_from_revoked_device(void **state)
@@ -941,6 +967,40 @@ static void test_audit_records_every_action(void **state)
         free(t);
 }
 
+static char g_log[16384];
+
+static void log_sink(enum imago_log_level level, const char *line, void *arg)
+{
+        size_t n = strlen(g_log);
+
+        (void)level;
+        (void)arg;
+        snprintf(g_log + n, sizeof(g_log) - n, "%s\n", line);
+}
+
+static void test_token_never_logged(void **state)
+{
+        struct fx *f = *state;
+        char *t = token_for(&f->regkey, "alice", 600);
+        char *other = token_for(&f->other_key, "alice", 600);
+
+        g_log[0] = '\0';
+        imago_log_set_level(IMAGO_LOG_DEBUG);
+        imago_log_set_sink(log_sink, NULL);
+        assert_string_equal(do_register(f, DEV_A, t), "ok");
+        assert_string_equal(do_register(f, DEV_A, t), "IMAGO_EEXIST");
+        assert_string_equal(do_register(f, DEV_B, other), "IMAGO_ECMD_TOKEN");
+        assert_null(do_register(f, DEV_R, t));
+        imago_log_set_sink(NULL, NULL);
+        imago_log_set_level(IMAGO_LOG_WARN);
+        assert_non_null(strstr(g_log, "IMAGO_EEXIST"));
+        assert_null(strstr(g_log, t));
+        assert_null(strstr(g_log, other));
+        assert_null(strstr(g_log, "alice"));
+        free(t);
+        free(other);
+}
+
 static void test_new_refuses_missing_parts(void **state)
 {
         struct fx *f = *state;
@@ -994,10 +1054,12 @@ int main(void)
             T(test_command_result_recorded_once),
             T(test_command_statuses),
             T(attack_result_with_another_device_id),
+            T(test_command_publish_failure_closes_it),
             T(attack_message_from_revoked_device),
             T(attack_bad_topics),
             T(test_retire_revokes_unbinds_and_clears),
             T(test_audit_records_every_action),
+            T(test_token_never_logged),
             T(test_new_refuses_missing_parts),
         };
 
