@@ -232,12 +232,24 @@ echo "app_cli: portal and usage checks passed"
 
 # --- against imago-cloud's API -----------------------------------------------------------
 B=$IMAGO_BIN
-CLOUD=$B/imago-cloud
-[ -x "$CLOUD" ] || { echo "app_cli: no imago-cloud: API checks skipped"; exit 0; }
+# imago-cloud and the plugin may come from another build (an ASan plugin cannot load into Mosquitto)
+CB=${IMAGO_CLOUD_BIN:-${CB:-$B}}
+export PATH=$PATH:/usr/sbin
+[ -x "$CB/imago-cloud" ] || { echo "app_cli: no imago-cloud: API checks skipped"; exit 0; }
 printf 'root secret\n' >root.pass
 printf 'cloud secret\n' >cloud.pass
 "$IMAGO" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass >/dev/null
-cloud_create data cloud.log || { tail -n 30 cloud.log >&2; fail "imago-cloud did not start"; }
+# One device from the factory line (SoftHSM2 token) for the onboarding at the end.
+mkdir tokens
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" \
+  >softhsm2.conf
+export SOFTHSM2_CONF=$work/softhsm2.conf
+softhsm2-util --init-token --free --label dev-1 --pin 4321 --so-pin 87654321 >/dev/null
+printf '4321\n' >pin
+"$IMAGO" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
+  --pin-file pin --count 1 --out batch --batch app-a >labels.txt
+cloud_create data cloud.log batch/manifest.json ||
+  { tail -n 30 cloud.log >&2; fail "imago-cloud did not start"; }
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$aport") 2>/dev/null && break; sleep 0.1; done
 export IMAGO_API=https://127.0.0.1:$aport IMAGO_API_CA=$work/ca/root.crt
 api_curl() { curl -sS --cacert ca/root.crt "$@"; }
@@ -368,6 +380,131 @@ refresh=$(jq -r .refresh_token session.json)
 expect_err IMAGO_EAPI_AUTH "$IMAGO" app me
 expect_err IMAGO_EAPI_AUTH "$IMAGO" app logout
 
-no_secret_in cloud.log
-cloud_stop || fail "imago-cloud did not stop cleanly"
 echo "app_cli: API checks passed"
+
+# --- onboarding a real device with imago app ------------------------------------------------
+DEVICE=$B/imago-example-thermostat
+[ -x "$DEVICE" ] || { echo "app_cli: no imago-example-thermostat: onboarding skipped"; exit 0; }
+id=$(awk '$1 == "id" {print $2}' labels.txt)
+dcode=$(awk '$1 == "setup" {print $3}' labels.txt)
+dfp=$(awk '$1 == "birth" {print $4}' labels.txt)
+qr=$(awk '$1 == "QR" {print $2}' labels.txt)
+[ "$qr" = "IMAGO:1:$id:$dcode:$dfp" ] || fail "label: $(cat labels.txt)"
+secrets+=("$dcode" wifi-secret-passphrase 4321)
+pport=$(free_port)
+cat >device.conf <<EOF
+token = pkcs11:token=dev-1
+pin_file = $work/pin
+store = $work/batch/devices/1.store
+host = 127.0.0.1
+port = $mport
+ca = $work/ca/server-ca.crt
+root_ca = $work/ca/root.crt
+server_name = localhost
+backoff_max = 1
+portal_host = 127.0.0.1
+portal_port = $pport
+command_key = $work/data/keys/command.pub
+EOF
+"$DEVICE" --config device.conf --verbose >device.out 2>device.err &
+dpid=$!
+pids+=($dpid)
+touch device.err
+for _ in $(seq 100); do grep -q "setup portal on" device.err && break; sleep 0.1; done
+grep -q "setup portal on" device.err || { cat device.err >&2; fail "the device opened no portal"; }
+info() { curl -sS -k --max-time 5 "https://127.0.0.1:$pport/v1/info"; }
+
+"$IMAGO" app login --user alice --password-file pw.txt >/dev/null || fail "login for onboarding"
+printf 'bob-password-is-long\n' | "$IMAGO" app --session bob.json login --user bob >/dev/null ||
+  fail "bob's login"
+"$IMAGO" app token --out reg.tok >/dev/null || fail "token for onboarding"
+secrets+=("$(cat reg.tok)" "$(jq -r .access_token session.json)" "$(jq -r .refresh_token session.json)")
+
+# attack_unpinned_portal_certificate (the real portal): a label pinning another certificate
+# is refused before the request, so the device counts no try.
+expect_err IMAGO_EHTTP_PIN "$IMAGO" app configure --portal "127.0.0.1:$pport" \
+  --fingerprint "$fp_impostor" --setup-code "$dcode" --ssid home --token-file reg.tok
+[ "$(info | jq -r .attempts_left)" = 5 ] || fail "a refused portal counted a try: $(info)"
+# attack_wrong_setup_code: the device's 403 comes back as its code.
+expect_err IMAGO_ESETUP_CODE "$IMAGO" app configure --portal "127.0.0.1:$pport" \
+  --qr "IMAGO:1:$id:AAAAA-AAAAA:$dfp" --ssid home --token-file reg.tok
+[ "$(info | jq -r .attempts_left)" = 4 ] || fail "after a wrong code: $(info)"
+sleep 2.1 # the portal takes one try per 2 s
+"$IMAGO" app configure --portal "127.0.0.1:$pport" --qr "$qr" --ssid home \
+  --passphrase-file wifi.txt --token-file reg.tok >out.txt 2>err.txt ||
+  { cat err.txt device.err >&2; fail "configure the real device"; }
+grep -q "^device $id configured" out.txt || fail "configure: $(cat out.txt)"
+
+# The device enrols, registers with the token, reports its state.
+for _ in $(seq 150); do
+  "$IMAGO" app devices --json 2>/dev/null | jq -e --arg id "$id" '.devices[] | select(.id == $id)' \
+    >/dev/null && break
+  sleep 0.2
+done
+"$IMAGO" app devices >out.txt || fail "devices after onboarding"
+grep -q "^$id  *[a-z]*  *app-a  *yes$" out.txt || { cat device.err >&2; fail "devices: $(cat out.txt)"; }
+"$IMAGO" app device "$id" >out.txt || fail "device"
+grep -q "^id: $id$" out.txt && grep -q '^owner: true$' out.txt || fail "device: $(cat out.txt)"
+for _ in $(seq 100); do
+  "$IMAGO" app state "$id" --json >state.json 2>/dev/null &&
+    jq -e '.reported.target == 20' state.json >/dev/null && break
+  sleep 0.2
+done
+jq -e '.reported.mode == "heat"' state.json >/dev/null || fail "state: $(cat state.json)"
+"$IMAGO" app state "$id" >out.txt || fail "state"
+grep -q '^reported (version [0-9]*): {.*"target":20' out.txt || fail "state: $(cat out.txt)"
+
+# Desired state: conditional on the version; the device applies the difference.  (22.5, not
+# 22: the device reports reals, and the state delta compares 22 and 22.0 as different.)
+dv=$(jq -r .desired_version state.json)
+"$IMAGO" app set-state "$id" --version "$dv" '{"target": 22.5}' >out.txt || fail "set-state"
+grep -q "^desired state of $id is now version $((dv + 1))$" out.txt || fail "set-state: $(cat out.txt)"
+expect_err IMAGO_ESTATE_VERSION "$IMAGO" app set-state "$id" --version "$dv" '{"target": 23}'
+for _ in $(seq 100); do
+  "$IMAGO" app state "$id" --json >state.json && jq -e '.reported.target == 22.5' state.json \
+    >/dev/null && break
+  sleep 0.2
+done
+jq -e '.reported.target == 22.5 and .delta == {}' state.json >/dev/null ||
+  fail "desired target not applied: $(cat state.json)"
+
+# Signed commands: answered ok, failed (handler refused), unknown (no handler).
+"$IMAGO" app command "$id" set_target '{"value": 25}' >out.txt 2>err.txt ||
+  { cat err.txt >&2; fail "command set_target"; }
+grep -q '^command [0-9]*: ok$' out.txt && grep -q '^result: {"target":25' out.txt ||
+  fail "command: $(cat out.txt)"
+cid=$(awk '$1 == "command" {print $2}' out.txt | tr -d :)
+"$IMAGO" app command-get "$id" "$cid" --json | jq -e '.status == "ok"' >/dev/null ||
+  fail "command-get $cid"
+rc=0
+"$IMAGO" app command "$id" set_target '{"value": 99}' >out.txt 2>err.txt || rc=$?
+[ "$rc" = 1 ] && grep -q ': failed$' out.txt || fail "a failing handler: exit $rc $(cat out.txt)"
+rc=0
+"$IMAGO" app command "$id" nosuch >out.txt 2>err.txt || rc=$?
+[ "$rc" = 1 ] && grep -q ': unknown$' out.txt || fail "an unknown command: exit $rc $(cat out.txt)"
+"$IMAGO" app command "$id" set_target '{"value": 21}' --wait-ms 0 --json >out.txt ||
+  fail "command --wait-ms 0"
+jq -e '.status == "sent"' out.txt >/dev/null || fail "command --wait-ms 0: $(cat out.txt)"
+
+# Another user's device does not exist for them, through every command.
+for c in "device $id" "state $id" "command-get $id $cid"; do
+  # shellcheck disable=SC2086
+  expect_err IMAGO_ENOTFOUND "$IMAGO" app --session bob.json $c
+done
+expect_err IMAGO_ENOTFOUND "$IMAGO" app --session bob.json set-state "$id" --version 0 '{"target":5}'
+expect_err IMAGO_ENOTFOUND "$IMAGO" app --session bob.json command "$id" set_target '{"value":5}'
+expect_err IMAGO_ENOTFOUND "$IMAGO" app --session bob.json decommission "$id"
+"$IMAGO" app --session bob.json devices | grep -q '^no devices$' || fail "bob sees a device"
+
+# Decommission: wiped, revoked, unbound; the device opens its portal again.
+"$IMAGO" app decommission "$id" >out.txt 2>err.txt || { cat err.txt >&2; fail "decommission"; }
+grep -q "^device $id decommissioned: .*confirmed the wipe$" out.txt || fail "decommission: $(cat out.txt)"
+"$IMAGO" app devices | grep -q '^no devices$' || fail "the device is still listed"
+for _ in $(seq 100); do [ "$(grep -c "setup portal on" device.err)" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c "setup portal on" device.err)" -ge 2 ] || fail "the wiped device opened no portal"
+kill -TERM "$dpid"
+wait "$dpid" || fail "the device did not stop cleanly"
+
+no_secret_in cloud.log device.out device.err
+cloud_stop || fail "imago-cloud did not stop cleanly"
+echo "app_cli: onboarding passed"
