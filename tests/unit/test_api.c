@@ -45,25 +45,6 @@ static int teardown(void **state)
         return 0;
 }
 
-/* Audit records with action, from the test thread's handle. */
-static int audit_count(struct fx *f, const char *action)
-{
-        struct imago_audit_record rec;
-        uint8_t h[32];
-        uint64_t head = 0, s;
-        int n = 0;
-
-        assert_int_equal(imago_audit_head(f->taudit, &head, h), IMAGO_OK);
-        for (s = 1; s <= head; s++) {
-                memset(&rec, 0, sizeof(rec));
-                assert_int_equal(imago_audit_read(f->taudit, s, &rec), IMAGO_OK);
-                if (strcmp(rec.action, action) == 0)
-                        n++;
-                imago_audit_record_free(&rec);
-        }
-        return n;
-}
-
 static void test_signup_login_me(void **state)
 {
         struct fx *f = *state;
@@ -113,9 +94,9 @@ static void test_signup_login_me(void **state)
         assert_string_equal(fx_code(&r), "IMAGO_EAUTH_PASSWORD");
         fx_resp_free(&r);
 
-        assert_int_equal(audit_count(f, "user.create"), 1);
-        assert_int_equal(audit_count(f, "auth.login"), 1);
-        assert_int_equal(audit_count(f, "auth.login.fail"), 2);
+        assert_int_equal(fx_audit_count(f, "user.create"), 1);
+        assert_int_equal(fx_audit_count(f, "auth.login"), 1);
+        assert_int_equal(fx_audit_count(f, "auth.login.fail"), 2);
 }
 
 static void test_signup_off_needs_security_admin(void **state)
@@ -187,7 +168,7 @@ static void test_registration_binds_device(void **state)
         assert_true(json_is_true(
             json_object_get(json_array_get(json_object_get(r.j, "devices"), 0), "owner")));
         fx_resp_free(&r);
-        assert_int_equal(audit_count(f, "regtoken.issue"), 1);
+        assert_int_equal(fx_audit_count(f, "regtoken.issue"), 1);
         /* an empty body is fine too */
         assert_int_equal(fx_call(f, "POST", "/v1/registration-tokens", a.access, NULL, NULL), 201);
 }
@@ -240,7 +221,7 @@ static void test_device_and_state(void **state)
                          400);
         assert_string_equal(fx_code(&r), "IMAGO_ESTATE_DOC");
         fx_resp_free(&r);
-        assert_true(audit_count(f, "device.state.desired") >= 1);
+        assert_true(fx_audit_count(f, "device.state.desired") >= 1);
 }
 
 static void test_command_answered(void **state)
@@ -314,7 +295,7 @@ static void test_command_timeout_202(void **state)
             fx_call(f, "GET", "/v1/devices/" DEV_A "/commands/999", a.access, NULL, NULL), 404);
         assert_int_equal(
             fx_call(f, "GET", "/v1/devices/" DEV_A "/commands/01", a.access, NULL, NULL), 404);
-        assert_int_equal(audit_count(f, "device.command"), 2);
+        assert_int_equal(fx_audit_count(f, "device.command"), 2);
 }
 
 /* A raw TLS client that sends a command request and goes away before the answer. */
@@ -392,7 +373,7 @@ static void test_decommission_wiped(void **state)
         assert_int_equal(imago_appdb_owner(f->tdb, DEV_A, &owner), IMAGO_OK);
         assert_int_equal(owner, 0);
         assert_int_equal(fx_call(f, "GET", "/v1/devices/" DEV_A, a.access, NULL, NULL), 404);
-        assert_int_equal(audit_count(f, "device.decommission"), 1);
+        assert_int_equal(fx_audit_count(f, "device.decommission"), 1);
 }
 
 static void test_decommission_device_silent(void **state)
