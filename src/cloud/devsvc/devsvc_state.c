@@ -43,7 +43,7 @@ static int devsvc_report_apply(struct imago_devsvc *ds, const char *device,
                                uint64_t *version, json_t **doc)
 {
         char *text = NULL;
-        int r, tries;
+        int r = IMAGO_ESTATE_VERSION, tries;
 
         *doc = NULL;
         for (tries = 0; tries < 3; tries++) {
@@ -69,6 +69,7 @@ static int devsvc_report_apply(struct imago_devsvc *ds, const char *device,
                 imago_appdb_state_free(st);
                 if ((r = imago_appdb_state_get(ds->c.db, device, st)) != 0)
                         goto out;
+                *version = st->reported_version;
                 r = IMAGO_ESTATE_VERSION;
         }
 out:
