@@ -215,6 +215,11 @@ void imago_svc_app_stop(struct imago_svc *s)
         s->app = NULL;
 }
 
+uint16_t imago_svc_app_port(const struct imago_svc *s)
+{
+        return s->app != NULL && s->app->api != NULL ? imago_api_port(s->app->api) : 0;
+}
+
 int imago_svc_app_topic(const char *topic)
 {
         static const char *const suffixes[] = {"/reg/req", "/state/rep", "/cmd/res"};

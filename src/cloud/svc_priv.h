@@ -77,13 +77,15 @@ void imago_svc_rotate_seen(struct imago_svc *s, const char *id);
  * and API keys with the passphrase, draws the access-token secret (memory
  * only), creates the devsvc (publish on our MQTT session; revoke = registry
  * + deny file + control deny; cmd_done to the API) and the API on the loop.
- * stop frees all of it (safe after a failed start).  topic: 1 if topic is a
+ * stop frees all of it (safe after a failed start, and twice).  topic: 1 if topic is a
  * device's reg/req, state/rep or cmd/res; message hands it to the devsvc.
  */
 int imago_svc_app_check(const struct imago_svc *s);
 int imago_svc_app_start(struct imago_svc *s, const char *passphrase);
 void imago_svc_app_stop(struct imago_svc *s);
 int imago_svc_app_topic(const char *topic);
+/* The API's port (0 when it is not listening). */
+uint16_t imago_svc_app_port(const struct imago_svc *s);
 void imago_svc_app_message(struct imago_svc *s, const char *topic, const void *buf, size_t len);
 
 /* svc_pid.c: DIR/imago-cloud.pid */
