@@ -33,6 +33,7 @@
 #include <event2/util.h>
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ struct conn {
         struct event *timer;
         enum conn_state state;
         int doomed; /* no TLS: freed at attach */
+        int live;   /* attached: counted in srv->nlive */
         char peer[PEER_MAX];
         struct conn *prev, *next;
 };
@@ -77,9 +79,48 @@ struct imago_https_server {
         imago_https_handler fn;
         void *arg;
         uint16_t port;
-        unsigned nconns;
+        unsigned nconns;      /* records: every accepted connection until it is freed */
+        unsigned nlive;       /* attached (counted against max_conns) */
+        struct event *resume; /* re-enables the listener after an accept error */
         struct conn *conns;
+        struct imago_https_server *next_srv; /* servers (listener error lookup) */
+        int registered;
 };
+
+/* The listener's error callback gets evhttp's argument: servers are found here. */
+static pthread_mutex_t srv_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct imago_https_server *srv_list;
+
+static void srv_register(struct imago_https_server *s, int add)
+{
+        struct imago_https_server **pp;
+
+        pthread_mutex_lock(&srv_lock);
+        if (add) {
+                s->next_srv = srv_list;
+                srv_list = s;
+        } else {
+                for (pp = &srv_list; *pp != NULL; pp = &(*pp)->next_srv) {
+                        if (*pp == s) {
+                                *pp = s->next_srv;
+                                break;
+                        }
+                }
+        }
+        pthread_mutex_unlock(&srv_lock);
+}
+
+static struct imago_https_server *srv_of_listener(struct evconnlistener *lev)
+{
+        struct imago_https_server *s;
+
+        pthread_mutex_lock(&srv_lock);
+        for (s = srv_list; s != NULL; s = s->next_srv)
+                if (s->sock != NULL && evhttp_bound_socket_get_listener(s->sock) == lev)
+                        break;
+        pthread_mutex_unlock(&srv_lock);
+        return s;
+}
 
 static int conn_idx = -1;
 
@@ -123,6 +164,9 @@ static void conn_unlink(struct conn *c)
         c->prev = c->next = NULL;
         if (s->nconns > 0)
                 s->nconns--;
+        if (c->live && s->nlive > 0)
+                s->nlive--;
+        c->live = 0;
 }
 
 /* SSL ex_data free function: the bufferevent (and its SSL) is gone. */
@@ -173,7 +217,7 @@ static unsigned conns_from(const struct imago_https_server *s, const char *peer)
         unsigned n = 0;
 
         for (c = s->conns; c != NULL; c = c->next)
-                if (c->evcon != NULL && strcmp(c->peer, peer) == 0)
+                if (c->live && strcmp(c->peer, peer) == 0)
                         n++;
         return n;
 }
@@ -186,6 +230,9 @@ static void conn_closecb(struct evhttp_connection *evcon, void *arg)
         c->evcon = NULL;
         c->state = CONN_CLOSED;
         evtimer_del(c->timer);
+        if (c->live && c->srv != NULL && c->srv->nlive > 0)
+                c->srv->nlive--;
+        c->live = 0;
 }
 
 /* Bytes arrived: the first byte of a request on an idle connection starts its deadline. */
@@ -220,17 +267,19 @@ static void conn_attach(struct conn *c)
         if (addr == NULL || strlen(addr) >= sizeof(c->peer))
                 goto drop;
         memcpy(c->peer, addr, strlen(addr) + 1);
-        if (s->nconns > s->lim.max_conns) {
-                IMAGO_WARN("https: %u connections: closing one from %s", s->nconns, c->peer);
+        if (s->nlive + 1 > s->lim.max_conns) {
+                IMAGO_WARN("https: %u connections: closing one from %s", s->nlive, c->peer);
                 goto drop;
         }
-        if (conns_from(s, c->peer) > s->lim.max_conns_per_addr) {
+        if (conns_from(s, c->peer) + 1 > s->lim.max_conns_per_addr) {
                 IMAGO_WARN("https: too many connections from %s", c->peer);
                 goto drop;
         }
         evhttp_connection_set_closecb(c->evcon, conn_closecb, c);
         if (evbuffer_add_cb(bufferevent_get_input(c->bev), conn_input, c) == NULL)
                 goto drop;
+        c->live = 1;
+        s->nlive++;
         conn_arm(c);
         return;
 drop:
@@ -434,6 +483,35 @@ out:
         return r;
 }
 
+static void listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+        struct imago_https_server *s = arg;
+        struct evconnlistener *lev = evhttp_bound_socket_get_listener(s->sock);
+
+        (void)fd;
+        (void)what;
+        if (lev != NULL)
+                evconnlistener_enable(lev);
+}
+
+/*
+ * accept() failed (out of descriptors: EMFILE/ENFILE): libevent would retry
+ * at once and spin; pause the listener for 100 ms instead.
+ */
+static void listener_error(struct evconnlistener *lev, void *arg)
+{
+        struct imago_https_server *s = srv_of_listener(lev);
+        struct timeval tv = {0, 100000};
+        int e = EVUTIL_SOCKET_ERROR();
+
+        (void)arg;
+        if (s == NULL)
+                return;
+        IMAGO_WARN("https: accept failed (%s): pausing 100 ms", evutil_socket_error_to_string(e));
+        evconnlistener_disable(lev);
+        evtimer_add(s->resume, &tv);
+}
+
 /* A client resetting its connection must not kill the server with SIGPIPE. */
 static void ignore_sigpipe(void)
 {
@@ -490,7 +568,9 @@ int imago_https_server_new(struct event_base *base, SSL_CTX *ssl, const char *ho
         evhttp_set_max_body_size(s->http, (ev_ssize_t)s->lim.max_body);
         evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->lim.max_headers);
         evhttp_set_timeout(s->http, (int)s->lim.idle_timeout_s);
-        evhttp_set_default_content_type(s->http, "application/json");
+        /* libevent's own error pages (400/413/501 for what never reaches the
+         * handler) are HTML and keep libevent's text/html type; every reply of
+         * the helpers here is application/json. */
         evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                                 EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
         if ((s->sock = evhttp_bind_socket_with_handle(s->http, host, port)) == NULL) {
@@ -498,6 +578,13 @@ int imago_https_server_new(struct event_base *base, SSL_CTX *ssl, const char *ho
                 IMAGO_ERR("https: cannot listen on %s:%u", host, (unsigned)port);
                 goto out;
         }
+        if ((s->resume = evtimer_new(base, listener_resume, s)) == NULL) {
+                r = IMAGO_ENOMEM;
+                goto out;
+        }
+        srv_register(s, 1);
+        s->registered = 1;
+        evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(s->sock), listener_error);
         fd = evhttp_bound_socket_get_fd(s->sock);
         memset(&ss, 0, sizeof(ss));
         if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
@@ -532,6 +619,10 @@ void imago_https_server_free(struct imago_https_server *s)
 
         if (s == NULL)
                 return;
+        if (s->registered)
+                srv_register(s, 0);
+        if (s->resume != NULL)
+                event_free(s->resume);
         if (s->http != NULL)
                 evhttp_free(s->http); /* frees every connection: records go with their SSL */
         /* A record left (its bufferevent still referenced by libevent) must

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -438,6 +439,63 @@ static void test_free_with_open_connections(void **state)
         tnet_raw_close(&b);
 }
 
+static double cpu_s(void)
+{
+        struct rusage ru;
+
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void test_out_of_descriptors_does_not_spin(void **state)
+{
+        struct rlimit old, low;
+        struct fixture f;
+        struct tnet_raw raw;
+        int fds[64], n = 0, probe, i;
+        double c0;
+
+        (void)state;
+        up(&f, NULL);
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+        /* A few descriptors above what is open now. */
+        probe = dup(0);
+        assert_true(probe >= 0);
+        close(probe);
+        low = old;
+        low.rlim_cur = (rlim_t)probe + 8;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        /* Clients take descriptors until none is left; the server then cannot accept. */
+        while (n < 64) {
+                struct sockaddr_in sa;
+                int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+                if (fd < 0)
+                        break;
+                memset(&sa, 0, sizeof(sa));
+                sa.sin_family = AF_INET;
+                sa.sin_port = htons(f.port);
+                sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+                fds[n++] = fd;
+                usleep(20000);
+        }
+        assert_true(n > 0 && n < 64);
+        c0 = cpu_s();
+        usleep(1000 * 1000);
+        /* A spinning accept loop would burn about a second of CPU here. */
+        assert_true(cpu_s() - c0 < 0.5);
+        for (i = 0; i < n; i++)
+                close(fds[i]);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+        /* Serving again. */
+        usleep(300 * 1000);
+        assert_int_equal(tnet_raw_open(&raw, f.port), 0);
+        tnet_raw_close(&raw);
+        down(&f);
+}
+
 static int setup(void **state)
 {
         (void)state;
@@ -469,6 +527,7 @@ int main(void)
             cmocka_unit_test(test_max_conns_per_addr),
             cmocka_unit_test(test_tls11_refused),
             cmocka_unit_test(test_free_with_open_connections),
+            cmocka_unit_test(test_out_of_descriptors_does_not_spin),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
