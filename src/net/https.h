@@ -5,18 +5,27 @@
  *
  * Server: libevent's evhttp over OpenSSL (bufferevent_openssl, TLS 1.2
  * minimum) on one listener.  Limits enforced before a handler runs:
- *   - request line + headers at most lim.max_headers bytes (431/400),
- *     body at most lim.max_body bytes (413), URL at most lim.max_url (414);
+ *   - request line + headers at most lim.max_headers bytes, body at most
+ *     lim.max_body bytes (libevent answers both with 413; a malformed
+ *     request with 400, a method other than GET/POST/PUT/PATCH/DELETE with
+ *     501: its own HTML pages, then closes), URL at most lim.max_url (414);
  *   - slow-loris: a request must be complete (headers and body) within
- *     lim.request_deadline_ms of its first byte or of the previous
- *     response on the connection, else the connection is closed; idle
- *     keep-alive connections are closed after lim.idle_timeout_s;
+ *     lim.request_deadline_ms, counted from accept for the first request
+ *     (the TLS handshake included) and from its first byte for a later one
+ *     on a kept-alive connection, else the connection is closed; time in
+ *     the handler does not count; idle keep-alive connections (and stalled
+ *     reads or writes) are closed after lim.idle_timeout_s;
  *   - at most lim.max_conns connections in all and lim.max_conns_per_addr
- *     per client address; further ones are closed right after accept.
- * Every reply carries Content-Type: application/json, Cache-Control:
- * no-store and X-Content-Type-Options: nosniff.  Errors use one format:
+ *     per client address; further ones are closed right after accept,
+ *     before the TLS handshake.
+ * Every reply of the helpers carries Content-Type: application/json,
+ * Cache-Control: no-store and X-Content-Type-Options: nosniff.  Errors use
+ * one format:
  *   {"error": {"code": "IMAGO_E...", "message": "text"}}
  * (imago_https_reply_error), where code is the stable imago_errname().
+ * imago_https_server_new sets SIGPIPE to ignored if it was at its default
+ * (a client's reset must not kill the server).  docs/https.md has the
+ * details and the threat model.
  *
  * Client: one request per connection (Connection: close), TLS 1.2+,
  * server authenticated either by a pinned CA file + server name (host name
@@ -28,11 +37,13 @@
  *
  * Ownership: the server borrows base and up-refs ssl; imago_https_server_free
  * closes the listener and every connection (requests in flight are dropped
- * without calling back).  Handlers get the evhttp request (reply exactly once,
- * now or later from the same loop, with evhttp_send_reply or the helpers here)
- * and the peer's address as text, borrowed for the call.  Client responses are
- * malloc'd, NUL-terminated; the caller frees them.  Bearer tokens and bodies
- * passed to the client are borrowed and never logged.
+ * without calling back: forget any evhttp_request held for a later reply
+ * first).  Never free the server from inside its handler (libevent is on
+ * the stack): defer to a timer, as the setup portal does.  Handlers get the evhttp request (reply
+ * exactly once, now or later from the same loop, with evhttp_send_reply or the helpers here) and
+ * the peer's address as text, borrowed for the call.  Client responses are malloc'd,
+ * NUL-terminated; the caller frees them.  Bearer tokens and bodies passed to the client are
+ * borrowed and never logged.
  *
  * Errors: IMAGO_EINVAL, IMAGO_ENOMEM, IMAGO_EIO (bind/connect/read/write, the
  * timeout), IMAGO_ECRYPTO (TLS handshake), IMAGO_EPKI_CHAIN / IMAGO_EPKI_NAME
@@ -104,7 +115,7 @@ const char *imago_https_bearer(struct evhttp_request *req);
 #define IMAGO_HTTPC_BODY_MAX (1024U * 1024U)
 
 struct imago_httpc {
-        const char *host;        /* connect address (name or IP) */
+        const char *host; /* connect address (name or IP) */
         uint16_t port;
         const char *ca_path;     /* pinned CA PEM; or */
         const char *pin_sha256;  /* 64 hex: SHA-256 of the leaf certificate DER */
