@@ -532,5 +532,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_routes_and_methods, setup, teardown),
         };
 
+        if (getenv("IMAGO_TEST_FILTER") != NULL) /* e.g. IMAGO_TEST_FILTER='*client_gone*' */
+                cmocka_set_test_filter(getenv("IMAGO_TEST_FILTER"));
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

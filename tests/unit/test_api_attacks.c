@@ -644,5 +644,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(attack_request_flood, setup, teardown),
         };
 
+        if (getenv("IMAGO_TEST_FILTER") != NULL) /* e.g. IMAGO_TEST_FILTER='*client_gone*' */
+                cmocka_set_test_filter(getenv("IMAGO_TEST_FILTER"));
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
