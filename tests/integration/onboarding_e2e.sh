@@ -7,7 +7,10 @@
 #   2. the unconfigured device serves only its setup portal; the app configures it with the
 #      label's setup code, pinned to the label's fingerprint; the portal closes;
 #   3. the device enrols, forwards the token on its channel, the cloud binds it to the user;
-#      a second user sees nothing of it (404 through the app);
+#      a second user sees nothing of it (404 through the app); a second device configured
+#      with the same token is refused (attack_replayed_registration_token), then with an
+#      expired one (attack_expired_registration_token), and after a factory reset is bound
+#      to the second user with a fresh token;
 #   4. the device's reported state is visible; a desired-state change reaches the device and
 #      comes back reported; a stale version is refused;
 #   5. a signed command runs on the device and its result comes back to the app;
@@ -63,14 +66,21 @@ printf 'cloud secret\n' >cloud.pass
 mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
 export SOFTHSM2_CONF=$work/softhsm2.conf
-softhsm2-util --init-token --free --label dev-1 --pin 4321 --so-pin 87654321 >/dev/null
+for n in 1 2; do
+  softhsm2-util --init-token --free --label "dev-$n" --pin 4321 --so-pin 87654321 >/dev/null
+done
 printf '4321\n' >pin
 "$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
-  --pin-file pin --count 1 --out batch --batch thermo-a >labels.txt
-id=$(awk '$1 == "id" {print $2}' labels.txt)
-code=$(awk '$1 == "setup" {print $3}' labels.txt)
-fpr=$(awk '$1 == "birth" {print $4}' labels.txt)
+  --pin-file pin --count 2 --out batch --batch thermo-a >labels.txt
+label() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' labels.txt | sed -n "${3}p"; }
+id=$(label id 2 1)
+code=$(label setup 3 1)
+fpr=$(label birth 4 1)
+id2=$(label id 2 2)
+code2=$(label setup 3 2)
+fpr2=$(label birth 4 2)
 [ ${#id} = 32 ] && [ -n "$code" ] && [ ${#fpr} = 64 ] || fail "label not as expected: $(cat labels.txt)"
+[ ${#id2} = 32 ] && [ "$id2" != "$id" ] && [ ${#fpr2} = 64 ] || fail "second label: $(cat labels.txt)"
 cloud_create data cloud.log batch/manifest.json || fail "imago-cloud up did not start"
 wait_for 10 grep -q "event=api_listening" cloud.log || fail "the API did not start"
 ok "factory batch (SoftHSM2 token), imago-cloud up: MQTT $mport, API $aport"
@@ -89,11 +99,11 @@ IMAGO_SESSION=$work/mallory.json app login --user mallory --password-file mallor
 ok "alice: signup, login, registration token (mallory: another account)"
 
 # --- 2. the device: setup portal only, configured by the app ---------------------------------
-pport=$(free_port)
-cat >dev.conf <<EOF
-token = pkcs11:token=dev-1
+dev_conf() { # n portal-port
+  cat <<EOF
+token = pkcs11:token=dev-$1
 pin_file = $work/pin
-store = $work/batch/devices/1.store
+store = $work/batch/devices/$1.store
 host = 127.0.0.1
 port = $mport
 ca = $work/ca/server-ca.crt
@@ -101,9 +111,12 @@ root_ca = $work/ca/root.crt
 server_name = localhost
 backoff_max = 1
 portal_host = 127.0.0.1
-portal_port = $pport
+portal_port = $2
 command_key = $work/data/keys/command.pub
 EOF
+}
+pport=$(free_port)
+dev_conf 1 "$pport" >dev.conf
 "$DEV" --config dev.conf --verbose >dev.out 2>dev.err &
 apid=$!
 wait_for 20 grep -q "setup portal on" dev.err || fail "no setup portal"
@@ -133,6 +146,58 @@ rc=0
 IMAGO_SESSION=$work/mallory.json app command "$id" set_target '{"value":5}' >m.out 2>m.err || rc=$?
 [ $rc = 1 ] && grep -q IMAGO_ENOTFOUND m.err || fail "mallory sent a command: $rc $(cat m.err)"
 ok "device enrolled, registered with the token, bound to alice; mallory gets 404"
+
+# attack_replayed_registration_token: the same token through a second device's portal; the
+# cloud claims each token once, so the second device is not bound to anyone.
+pport2=$(free_port)
+dev_conf 2 "$pport2" >dev2.conf
+"$DEV" --config dev2.conf --verbose >dev2.out 2>dev2.err &
+apid2=$!
+apid="$apid $apid2"
+configure2() { # token-file: prints the registration answer
+  local before
+  before=$(grep -c "registration answered" dev2.err || true)
+  wait_for 20 listening "$pport2" || fail "device 2: no portal"
+  app configure --portal "127.0.0.1:$pport2" --fingerprint "$fpr2" --setup-code "$code2" \
+    --ssid home --token-file "$1" >/dev/null 2>configure2.err ||
+    { cat configure2.err >&2; fail "configure device 2"; }
+  wait_for 30 answered2 "$before" || fail "device 2: no registration answer"
+  grep 'registration answered' dev2.err | tail -n 1 | sed 's/.*registration answered: //'
+}
+answered2() { [ "$(grep -c 'registration answered' dev2.err)" -gt "$1" ]; }
+reset2() { # factory reset (the physical button): the portal opens again
+  kill -USR1 "$apid2"
+  wait_for 20 listening "$pport2" || fail "device 2: portal not reopened after the reset"
+}
+[ "$(configure2 regtoken.txt)" = IMAGO_EEXIST ] || fail "replayed token: $(grep 'registration answered' dev2.err)"
+app devices --json | jq -e '.devices | length == 1' >/dev/null || fail "the replay bound a device to alice"
+ok "attack_replayed_registration_token: a second device with the same token is refused (IMAGO_EEXIST)"
+
+# attack_expired_registration_token: a token past its expiry is refused.
+reset2
+app token --ttl 1 --out expired.txt >/dev/null || fail "token --ttl 1"
+sleep 2
+[ "$(configure2 expired.txt)" = IMAGO_ECMD_TOKEN_EXPIRED ] ||
+  fail "expired token: $(grep 'registration answered' dev2.err)"
+ok "attack_expired_registration_token: refused (IMAGO_ECMD_TOKEN_EXPIRED)"
+
+# After a factory reset, mallory's fresh token binds device 2 to mallory, not to alice.
+reset2
+IMAGO_SESSION=$work/mallory.json app token --out mallory-token.txt >/dev/null || fail "mallory's token"
+[ "$(configure2 mallory-token.txt)" = ok ] || fail "mallory's registration: $(grep 'registration answered' dev2.err)"
+IMAGO_SESSION=$work/mallory.json app devices --json |
+  jq -e --arg id "$id2" '.devices | map(.id) == [$id]' >/dev/null || fail "mallory's devices"
+app devices --json | jq -e --arg id "$id" '.devices | map(.id) == [$id]' >/dev/null ||
+  fail "alice's devices: $(app devices --json)"
+rc=0
+app state "$id2" >x.out 2>x.err || rc=$?
+[ $rc = 1 ] && grep -q IMAGO_ENOTFOUND x.err || fail "alice read mallory's device: $rc $(cat x.err)"
+kill -TERM "$apid2"
+rc=0
+wait "$apid2" || rc=$?
+apid=${apid% *}
+[ $rc = 0 ] || fail "device 2 exit status $rc after SIGTERM"
+ok "device 2 reset and bound to mallory with her token; alice gets 404 on it"
 
 # --- 4. state: reported, desired, delta ------------------------------------------------------
 reported() { app state "$id" --json >state.json && jq -e "$1" state.json >/dev/null; }
@@ -192,7 +257,7 @@ if "$CB/imago-cloud" audit --help >/dev/null 2>&1; then
   "$CB/imago-cloud" audit verify --data data >verify.out 2>&1 || fail "audit verify: $(cat verify.out)"
 fi
 for s in "$code" "$(cat regtoken.txt)" "home wifi passphrase" alice-has-a-long-password 4321; do
-  for f in cloud.log dev.out dev.err configure.out; do
+  for f in cloud.log dev.out dev.err dev2.out dev2.err configure.out; do
     grep -qF -- "$s" "$f" && fail "a secret is in $f"
   done
 done
