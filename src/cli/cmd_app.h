@@ -96,10 +96,10 @@ struct imago_app_optdef {
 
 /*
  * A command's arguments: the options in opts (values stored), --json, --help
- * (usage printed; returns -1), and pos_min..pos_max positional arguments
+ * (help printed; returns -1), and pos_min..pos_max positional arguments
  * into pos[] (*npos set).  Returns IMAGO_CLI_OK, IMAGO_CLI_USAGE or -1.
  */
-int imago_app_args(struct imago_app *a, int argc, char **argv, const char *usage,
+int imago_app_args(struct imago_app *a, int argc, char **argv, const char *help,
                    const struct imago_app_optdef *opts, size_t nopts, const char **pos,
                    size_t pos_min, size_t pos_max, size_t *npos);
 
@@ -124,6 +124,8 @@ int imago_app_print_json(json_t *obj);
  * if there is none.
  */
 int imago_app_session_load(const char *path, struct imago_app_session *s);
+/* The file's bytes (strict: known keys once each, version 1, tokens imago_app_token_ok). */
+int imago_app_session_parse(const uint8_t *buf, size_t len, struct imago_app_session *s);
 /* Write it atomically, mode 0600; mkdirs: create the parent directories (0700) first. */
 int imago_app_session_save(const char *path, const struct imago_app_session *s, int mkdirs);
 /* Delete the file (absent is fine). */

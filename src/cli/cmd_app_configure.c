@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CMD        "imago app configure"
-#define SSID_MAX   32U /* IEEE 802.11 */
-#define CODE_MAX   32U
-#define QR_PREFIX  "IMAGO:1:"
-#define FP_HEX_LEN 64U
+#define CMD            "imago app configure"
+#define SSID_MAX       32U /* IEEE 802.11 */
+#define SETUP_CODE_MAX 32U
+#define QR_PREFIX      "IMAGO:1:"
+#define FP_HEX_LEN     64U
 
 static const char usage[] =
     "usage: imago app configure --portal HOST:PORT\n"
@@ -59,7 +59,7 @@ static int norm_fingerprint(const char *in, char out[FP_HEX_LEN + 1])
 
 struct qr {
         char id[IMAGO_DEVICE_ID_LEN + 1];
-        char code[CODE_MAX + 1];
+        char code[SETUP_CODE_MAX + 1];
         char fp[FP_HEX_LEN + 1];
 };
 
@@ -81,7 +81,7 @@ static int parse_qr(const char *s, struct qr *q)
                 return IMAGO_EINVAL;
         codel = (size_t)(fp - code);
         fp++;
-        if (idl != IMAGO_DEVICE_ID_LEN || codel == 0 || codel > CODE_MAX ||
+        if (idl != IMAGO_DEVICE_ID_LEN || codel == 0 || codel > SETUP_CODE_MAX ||
             strlen(fp) >= sizeof(fpbuf))
                 return IMAGO_EINVAL;
         memcpy(q->id, id, idl);
@@ -202,7 +202,7 @@ int imago_app_configure(struct imago_app *a, int argc, char **argv)
         } else {
                 if (norm_fingerprint(o.fp, fp) != IMAGO_OK)
                         return imago_cli_usage(CMD, "--fingerprint must be 64 hex digits");
-                if (o.code[0] == '\0' || strlen(o.code) > CODE_MAX)
+                if (o.code[0] == '\0' || strlen(o.code) > SETUP_CODE_MAX)
                         return imago_cli_usage(CMD, "bad --setup-code");
                 code = o.code;
         }

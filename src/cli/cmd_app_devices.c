@@ -86,12 +86,35 @@ static void print_cell(json_t *v, int width)
                 printf("%*s", n < width ? width - n : 1, "");
 }
 
+/* The devices answer's list as a table. */
+static void print_devices(json_t *list)
+{
+        json_t *d;
+        size_t i;
+
+        if (json_array_size(list) == 0) {
+                printf("no devices\n");
+                return;
+        }
+        printf("%-34s%-12s%-20s%s\n", "ID", "STATE", "GROUP", "OWNER");
+        json_array_foreach(list, i, d)
+        {
+                if (!json_is_object(d))
+                        continue;
+                print_cell(json_object_get(d, "id"), 34);
+                print_cell(json_object_get(d, "state"), 12);
+                print_cell(json_object_get(d, "group"), 20);
+                print_cell(json_object_get(d, "owner"), 0);
+                printf("\n");
+        }
+}
+
 int imago_app_devices(struct imago_app *a, int argc, char **argv)
 {
         struct imago_app_resp resp;
         const char *pos[1];
-        json_t *list, *d;
-        size_t n, i;
+        json_t *list;
+        size_t n;
         int rc;
 
         memset(&resp, 0, sizeof(resp));
@@ -110,21 +133,7 @@ int imago_app_devices(struct imago_app *a, int argc, char **argv)
                 imago_app_print_json(resp.json);
                 goto out;
         }
-        if (json_array_size(list) == 0) {
-                printf("no devices\n");
-                goto out;
-        }
-        printf("%-34s%-12s%-20s%s\n", "ID", "STATE", "GROUP", "OWNER");
-        json_array_foreach(list, i, d)
-        {
-                if (!json_is_object(d))
-                        continue;
-                print_cell(json_object_get(d, "id"), 34);
-                print_cell(json_object_get(d, "state"), 12);
-                print_cell(json_object_get(d, "group"), 20);
-                print_cell(json_object_get(d, "owner"), 0);
-                printf("\n");
-        }
+        print_devices(list);
 out:
         imago_app_resp_clear(&resp);
         return rc;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define MESSAGE_MAX 300U
-#define CODE_MAX    64U
+#define ERRCODE_MAX 64U
 
 void imago_app_resp_clear(struct imago_app_resp *r)
 {
@@ -35,7 +35,7 @@ static int code_ok(const char *c)
 {
         size_t i;
 
-        if (c == NULL || strncmp(c, "IMAGO_E", 7) != 0 || strlen(c) > CODE_MAX)
+        if (c == NULL || strncmp(c, "IMAGO_E", 7) != 0 || strlen(c) > ERRCODE_MAX)
                 return 0;
         for (i = 7; c[i] != '\0'; i++)
                 if (!((c[i] >= 'A' && c[i] <= 'Z') || (c[i] >= '0' && c[i] <= '9') || c[i] == '_'))

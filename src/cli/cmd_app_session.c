@@ -39,24 +39,14 @@ static int take(json_t *o, const char *key, int optional, char **out)
         return IMAGO_OK;
 }
 
-int imago_app_session_load(const char *path, struct imago_app_session *s)
+int imago_app_session_parse(const uint8_t *buf, size_t len, struct imago_app_session *s)
 {
         struct imago_app_session n;
-        struct stat st;
-        uint8_t *data = NULL;
-        size_t len = 0;
         json_t *o = NULL, *ver;
         int r;
 
         memset(&n, 0, sizeof(n));
-        if (lstat(path, &st) != 0)
-                return errno == ENOENT ? IMAGO_ENOTFOUND : IMAGO_EIO;
-        /* Like ssh with its keys: a session others can read or swap is not used. */
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
-                return IMAGO_EPERM;
-        if ((r = imago_file_read(path, IMAGO_APP_SESSION_MAX, &data, &len)) != IMAGO_OK)
-                goto out;
-        if ((r = imago_json_object(data, len, IMAGO_APP_SESSION_MAX, &o)) != IMAGO_OK)
+        if ((r = imago_json_object(buf, len, IMAGO_APP_SESSION_MAX, &o)) != IMAGO_OK)
                 goto out;
         r = IMAGO_EMALFORMED;
         ver = json_object_get(o, "version");
@@ -79,8 +69,25 @@ int imago_app_session_load(const char *path, struct imago_app_session *s)
 out:
         imago_app_session_clear(&n);
         json_decref(o);
-        if (data != NULL)
-                imago_file_free(data, len);
+        return r;
+}
+
+int imago_app_session_load(const char *path, struct imago_app_session *s)
+{
+        struct stat st;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int r;
+
+        if (lstat(path, &st) != 0)
+                return errno == ENOENT ? IMAGO_ENOTFOUND : IMAGO_EIO;
+        /* Like ssh with its keys: a session others can read or swap is not used. */
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+                return IMAGO_EPERM;
+        if ((r = imago_file_read(path, IMAGO_APP_SESSION_MAX, &data, &len)) != IMAGO_OK)
+                return r;
+        r = imago_app_session_parse(data, len, s);
+        imago_file_free(data, len);
         return r;
 }
 

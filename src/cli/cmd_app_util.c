@@ -313,7 +313,7 @@ int imago_app_usage(const struct imago_app *a, const char *fmt, ...)
         return 2;
 }
 
-int imago_app_args(struct imago_app *a, int argc, char **argv, const char *usage,
+int imago_app_args(struct imago_app *a, int argc, char **argv, const char *help,
                    const struct imago_app_optdef *opts, size_t nopts, const char **pos,
                    size_t pos_min, size_t pos_max, size_t *npos)
 {
@@ -324,7 +324,7 @@ int imago_app_args(struct imago_app *a, int argc, char **argv, const char *usage
                 const char *arg = argv[i];
 
                 if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-                        fputs(usage, stdout);
+                        fputs(help, stdout);
                         return -1;
                 }
                 if (imago_app_is_json_opt(a, arg))
