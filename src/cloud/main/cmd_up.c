@@ -15,8 +15,10 @@ static const char usage[] =
     "\n"
     "Starts Mosquitto with DIR/broker/mosquitto.conf (unless --no-broker), then the\n"
     "fleet service: enrolment and rotation over MQTT/TLS with the service identity,\n"
-    "the broker-hook HTTP endpoint, deny propagation.  The passphrase (first line of\n"
-    "F, or IMAGO_KEY_PASSPHRASE) decrypts the issuing CA key and the service key.\n"
+    "the broker-hook HTTP endpoint, deny propagation, and the HTTPS API for apps on\n"
+    "api_host:api_port (registration, state, commands; docs/api.md).  The passphrase\n"
+    "(first line of F, or IMAGO_KEY_PASSPHRASE) decrypts the issuing CA key, the\n"
+    "service key, the API key, the command key and the registration-token key.\n"
     "Runs until SIGTERM or SIGINT; SIGHUP makes the broker re-read DIR/broker/deny.json.\n"
     "See docs/cloud.md.\n";
 
