@@ -298,38 +298,57 @@ static void test_command_timeout_202(void **state)
         assert_int_equal(fx_audit_count(f, "device.command"), 2);
 }
 
-/* A raw TLS client that sends a command request and goes away before the answer. */
-static void send_and_close(struct fx *f, const char *bearer)
+/* A raw TLS client: one request written, the connection left open. */
+struct raw {
+        SSL_CTX *ctx;
+        SSL *ssl;
+        int fd;
+};
+
+static void raw_send(struct fx *f, struct raw *c, const char *path, const char *bearer,
+                     const char *body)
 {
         struct sockaddr_in sa;
-        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
         char req[1024];
-        SSL *ssl;
-        int fd, n;
-        static const char body[] = "{\"name\":\"blink\",\"wait_ms\":1500}";
+        int n;
 
-        assert_non_null(ctx);
-        fd = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fd >= 0);
+        c->ctx = SSL_CTX_new(TLS_client_method());
+        assert_non_null(c->ctx);
+        c->fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(c->fd >= 0);
         memset(&sa, 0, sizeof(sa));
         sa.sin_family = AF_INET;
         sa.sin_port = htons(f->port);
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        ssl = SSL_new(ctx);
-        SSL_set_fd(ssl, fd);
-        assert_int_equal(SSL_connect(ssl), 1);
+        assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        c->ssl = SSL_new(c->ctx);
+        SSL_set_fd(c->ssl, c->fd);
+        assert_int_equal(SSL_connect(c->ssl), 1);
         n = snprintf(req, sizeof(req),
-                     "POST /v1/devices/" DEV_A "/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n\r\n%s",
-                     bearer, strlen(body), body);
-        assert_int_equal(SSL_write(ssl, req, n), n);
+                     path, bearer, strlen(body), body);
+        assert_int_equal(SSL_write(c->ssl, req, n), n);
         fx_sleep_ms(200); /* the request is in and waiting */
-        SSL_shutdown(ssl);
-        SSL_free(ssl);
-        close(fd);
-        SSL_CTX_free(ctx);
+}
+
+static void raw_close(struct raw *c)
+{
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+        close(c->fd);
+        SSL_CTX_free(c->ctx);
+}
+
+/* A client that sends a command request and goes away before the answer. */
+static void send_and_close(struct fx *f, const char *bearer)
+{
+        struct raw c;
+
+        raw_send(f, &c, "/v1/devices/" DEV_A "/commands", bearer,
+                 "{\"name\":\"blink\",\"wait_ms\":1500}");
+        raw_close(&c);
 }
 
 static void test_command_client_gone(void **state)
@@ -394,6 +413,34 @@ static void test_decommission_device_silent(void **state)
         assert_int_equal(imago_registry_get(f->treg, DEV_A, &d), IMAGO_OK);
         assert_int_equal(d.state, IMAGO_REG_REVOKED);
         imago_registry_device_free(&d);
+}
+
+/* The service stops while a command and a decommission wait: the requests are dropped, the
+ * decommission is completed (the device retired). */
+static void test_shutdown_while_waiting(void **state)
+{
+        struct fx *f = *state;
+        struct imago_reg_device d;
+        struct fx_user a;
+        struct raw c1, c2;
+        uint64_t owner = 1;
+
+        fx_user_new(f, "alice", &a);
+        fx_device(f, DEV_A, "g1", a.id);
+        fx_device(f, DEV_B, "g1", a.id);
+        atomic_store(&f->answer, FX_SILENT);
+        raw_send(f, &c1, "/v1/devices/" DEV_A "/commands", a.access,
+                 "{\"name\":\"blink\",\"wait_ms\":20000}");
+        raw_send(f, &c2, "/v1/devices/" DEV_B "/decommission", a.access, "{}");
+        fx_halt(f);
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(imago_registry_get(f->treg, DEV_B, &d), IMAGO_OK);
+        assert_int_equal(d.state, IMAGO_REG_REVOKED);
+        imago_registry_device_free(&d);
+        assert_int_equal(imago_appdb_owner(f->tdb, DEV_B, &owner), IMAGO_OK);
+        assert_int_equal(owner, 0);
+        raw_close(&c1);
+        raw_close(&c2);
 }
 
 static void test_grants_operator_and_audit(void **state)
@@ -528,6 +575,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_command_client_gone, setup, teardown),
             cmocka_unit_test_setup_teardown(test_decommission_wiped, setup, teardown),
             cmocka_unit_test_setup_teardown(test_decommission_device_silent, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
             cmocka_unit_test_setup_teardown(test_grants_operator_and_audit, setup, teardown),
             cmocka_unit_test_setup_teardown(test_routes_and_methods, setup, teardown),
         };

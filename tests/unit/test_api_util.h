@@ -69,6 +69,7 @@ struct fx {
         struct imago_pubkey cmdpub;
         uint16_t port;
         pthread_t th;
+        int halted;
         atomic_int stop;
         atomic_int answer;
         atomic_int answer_ms;
@@ -382,13 +383,23 @@ static inline void fx_rm(const char *dir)
         rmdir(dir);
 }
 
+/* Stop the loop and free the api (requests still waiting are dropped). */
+static inline void fx_halt(struct fx *f)
+{
+        if (f->halted)
+                return;
+        f->halted = 1;
+        atomic_store(&f->stop, 1);
+        pthread_join(f->th, NULL);
+        imago_api_free(f->api);
+        f->api = NULL;
+}
+
 static inline void fx_stop(struct fx *f)
 {
         if (f == NULL)
                 return;
-        atomic_store(&f->stop, 1);
-        pthread_join(f->th, NULL);
-        imago_api_free(f->api);
+        fx_halt(f);
         imago_devsvc_free(f->ds);
         event_free(f->tick);
         event_base_free(f->base);
