@@ -16,7 +16,7 @@ S=${IMAGO_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 for t in softhsm2-util curl jq openssl python3 ss; do
   command -v "$t" >/dev/null || { echo "agent_portal: $t not installed" >&2; exit 1; }
 done
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/imago-agent-portal-XXXXXX")
 apid=
 cleanup() {
   if [ -n "$apid" ]; then kill -TERM "$apid" 2>/dev/null || true; wait "$apid" 2>/dev/null || true; fi
