@@ -62,7 +62,7 @@ struct imago_api_config {
         struct imago_audit *audit;
         struct imago_registry *reg;
         struct imago_devsvc *ds;
-        struct imago_auth_argon2 argon; /* imago_auth_argon2_defaults */
+        struct imago_auth_argon2 argon; /* imago_auth_argon2_defaults (zeroed: those) */
         int signup;                     /* POST /v1/users open to anyone */
         int64_t (*now)(void);           /* NULL: time() */
 };

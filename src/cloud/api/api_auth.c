@@ -215,12 +215,12 @@ void imago_api_h_logout(struct api_ctx *x)
 
         memset(tok, 0, sizeof(tok));
         memset(h, 0, sizeof(h));
-        if ((r = imago_api_body(x->req, &body, &len)) != IMAGO_OK ||
-            (r = imago_api_parse_refresh((const uint8_t *)body, len, tok)) != IMAGO_OK)
-                goto out;
-        /* the access token dies whatever happens to the refresh token */
+        /* the access token dies first, whatever the body holds */
         if ((r = imago_appdb_token_revoke(x->api->c.db, x->claims.token_id, x->claims.expires)) !=
             IMAGO_OK)
+                goto out;
+        if ((r = imago_api_body(x->req, &body, &len)) != IMAGO_OK ||
+            (r = imago_api_parse_refresh((const uint8_t *)body, len, tok)) != IMAGO_OK)
                 goto out;
         if ((r = imago_auth_refresh_hash(tok, h)) != IMAGO_OK)
                 goto out;

@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "cloud/devsvc/devsvc.h"
+#include "json/json.h"
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -268,9 +269,16 @@ void imago_api_h_decommission(struct api_ctx *x, const char *id)
         /* no body, or an empty object */
         if ((r = imago_api_body(x->req, &body, &len)) != IMAGO_OK)
                 goto out;
-        if (len > 0 && !(len == 2 && memcmp(body, "{}", 2) == 0)) {
-                r = IMAGO_EINVAL;
-                goto out;
+        if (len > 0) {
+                json_t *root = NULL;
+
+                if ((r = imago_json_object((const uint8_t *)body, len, IMAGO_API_BODY_MAX,
+                                           &root)) != IMAGO_OK)
+                        goto out;
+                r = json_object_size(root) == 0 ? IMAGO_OK : IMAGO_EINVAL;
+                json_decref(root);
+                if (r != IMAGO_OK)
+                        goto out;
         }
         if (d.d.state == IMAGO_REG_REVOKED) {
                 /* nothing to wipe: unbind what is left */
