@@ -128,7 +128,13 @@ int imago_app_session_load(const char *path, struct imago_app_session *s);
 int imago_app_session_parse(const uint8_t *buf, size_t len, struct imago_app_session *s);
 /* Write it atomically, mode 0600; mkdirs: create the parent directories (0700) first. */
 int imago_app_session_save(const char *path, const struct imago_app_session *s, int mkdirs);
-/* Delete the file (absent is fine). */
+/*
+ * Exclusive lock on "<path>.lock" (created 0600), held while a refresh runs,
+ * so parallel runs do not spend the same refresh token; *fd for unlock.
+ */
+int imago_app_session_lock(const char *path, int *fd);
+void imago_app_session_unlock(int fd); /* fd < 0: nothing */
+/* Delete the file and its lock file (absent is fine). */
 int imago_app_session_remove(const char *path);
 /* Wipe and free the strings. */
 void imago_app_session_clear(struct imago_app_session *s);

@@ -164,12 +164,30 @@ int imago_app_take_tokens(struct imago_app *a, json_t *resp)
 static int refresh(struct imago_app *a, json_t *body_of_call)
 {
         struct imago_app_resp resp;
+        struct imago_app_session cur;
         json_t *body;
-        int r;
+        int r, lock = -1;
 
         memset(&resp, 0, sizeof(resp));
-        if ((body = json_pack("{s:s}", "refresh_token", a->s.refresh)) == NULL)
-                return imago_app_fail(a, NULL, IMAGO_ENOMEM);
+        memset(&cur, 0, sizeof(cur));
+        /* One refresh at a time per session file: a refresh token works once. */
+        if ((r = imago_app_session_lock(a->session_path, &lock)) != IMAGO_OK) {
+                imago_app_fail(a, a->session_path, r);
+                goto out;
+        }
+        /* Another run refreshed meanwhile: its tokens are the live ones. */
+        if (imago_app_session_load(a->session_path, &cur) == IMAGO_OK &&
+            strcmp(cur.api, a->s.api) == 0 && strcmp(cur.user, a->s.user) == 0 &&
+            strcmp(cur.refresh, a->s.refresh) != 0 && cur.access != NULL) {
+                imago_app_session_clear(&a->s);
+                a->s = cur;
+                memset(&cur, 0, sizeof(cur));
+                goto body;
+        }
+        if ((body = json_pack("{s:s}", "refresh_token", a->s.refresh)) == NULL) {
+                r = imago_app_fail(a, NULL, IMAGO_ENOMEM);
+                goto out;
+        }
         r = imago_app_call(a, "POST", "/v1/auth/refresh", body, 0, &resp);
         json_decref(body);
         if (r != IMAGO_OK) {
@@ -187,10 +205,13 @@ static int refresh(struct imago_app *a, json_t *body_of_call)
                 imago_app_fail(a, a->session_path, r);
                 goto out;
         }
+body:
         if (json_object_get(body_of_call, "refresh_token") != NULL &&
             json_object_set_new(body_of_call, "refresh_token", json_string(a->s.refresh)) != 0)
                 r = imago_app_fail(a, NULL, IMAGO_ENOMEM);
 out:
+        imago_app_session_unlock(lock);
+        imago_app_session_clear(&cur);
         imago_app_resp_clear(&resp);
         return r;
 }

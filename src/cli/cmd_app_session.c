@@ -7,6 +7,7 @@
 #include "json/json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,7 +142,41 @@ out:
 
 int imago_app_session_remove(const char *path)
 {
+        char lp[PATH_MAX];
+
         if (unlink(path) != 0 && errno != ENOENT)
                 return IMAGO_EIO;
+        if (snprintf(lp, sizeof(lp), "%s.lock", path) < (int)sizeof(lp))
+                (void)unlink(lp);
         return IMAGO_OK;
+}
+
+int imago_app_session_lock(const char *path, int *fd)
+{
+        char lp[PATH_MAX];
+        struct flock l;
+        int f;
+
+        *fd = -1;
+        if (snprintf(lp, sizeof(lp), "%s.lock", path) >= (int)sizeof(lp))
+                return IMAGO_EINVAL;
+        if ((f = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+                return IMAGO_EIO;
+        memset(&l, 0, sizeof(l));
+        l.l_type = F_WRLCK;
+        l.l_whence = SEEK_SET;
+        while (fcntl(f, F_SETLKW, &l) != 0) {
+                if (errno != EINTR) {
+                        close(f);
+                        return IMAGO_EIO;
+                }
+        }
+        *fd = f;
+        return IMAGO_OK;
+}
+
+void imago_app_session_unlock(int fd)
+{
+        if (fd >= 0)
+                close(fd); /* releases the lock */
 }

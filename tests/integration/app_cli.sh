@@ -335,6 +335,17 @@ jq '.access_token = "AAAA.BBBB.CCCC"' session.json >s.tmp && mv s.tmp session.js
 "$IMAGO" app devices >out.txt 2>err.txt || { cat err.txt >&2; fail "devices with a bad access token"; }
 [ "$(jq -r .access_token session.json)" != AAAA.BBBB.CCCC ] || fail "not refreshed after a 401"
 secrets+=("$(jq -r .access_token session.json)" "$(jq -r .refresh_token session.json)")
+# Parallel runs that all need a refresh: one refreshes (under session.json.lock), the others
+# take its tokens instead of spending the same refresh token again.
+jq 'del(.access_token)' session.json >s.tmp && mv s.tmp session.json && chmod 600 session.json
+ppids=()
+for n in 1 2 3 4; do
+  "$IMAGO" app me >"par$n.out" 2>"par$n.err" &
+  ppids+=($!)
+done
+for p in "${ppids[@]}"; do wait "$p" || fail "a parallel run failed: $(cat par*.err)"; done
+[ "$(mode session.json.lock)" = 600 ] || fail "lock file is $(mode session.json.lock)"
+secrets+=("$(jq -r .access_token session.json)" "$(jq -r .refresh_token session.json)")
 # A dead refresh token: the user is told to log in again.
 jq --arg r "$refresh" 'del(.access_token) | .refresh_token = $r' session.json >s.tmp &&
   mv s.tmp session.json && chmod 600 session.json
