@@ -145,6 +145,9 @@ static int make_ctx(const struct imago_httpc *c, const char *name, SSL_CTX **out
                         goto out;
                 }
                 vp = SSL_CTX_get0_param(ctx);
+                /* Every certificate of ca_path is an anchor: pinning an
+                 * intermediate (the server CA) is allowed and narrower. */
+                X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN);
                 X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
                 if (is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1
                                 : X509_VERIFY_PARAM_set1_host(vp, name, 0) != 1)

@@ -163,6 +163,61 @@ static void test_wrong_name_refused(void **state)
         down(&f);
 }
 
+static void test_pinned_intermediate_ca(void **state)
+{
+        struct imago_httpc_resp resp;
+        struct imago_httpc c = {"127.0.0.1", 0, NULL, NULL, "api.test", 5000};
+        char root_p[128], inter_p[128], chain_p[128], key_p[128];
+        EVP_PKEY *rk = tnet_key(), *ik = tnet_key(), *lk = tnet_key();
+        X509 *root = tnet_cert(rk, "root", NULL, NULL, 1, NULL, 30);
+        X509 *inter = tnet_cert(ik, "server CA", root, rk, 1, NULL, 30);
+        X509 *leaf = tnet_cert(lk, "api.test", inter, ik, 0, "DNS:api.test", 30);
+        struct tnet_loop loop;
+        struct imago_https_server *srv = NULL;
+        SSL_CTX *ctx = NULL;
+
+        (void)state;
+        snprintf(root_p, sizeof(root_p), "%s/i-root.pem", pki.dir);
+        snprintf(inter_p, sizeof(inter_p), "%s/i-inter.pem", pki.dir);
+        snprintf(chain_p, sizeof(chain_p), "%s/i-chain.pem", pki.dir);
+        snprintf(key_p, sizeof(key_p), "%s/i-leaf.key", pki.dir);
+        tnet_write_cert(root_p, root, NULL);
+        tnet_write_cert(inter_p, inter, NULL);
+        tnet_write_cert(chain_p, leaf, inter);
+        tnet_write_key(key_p, lk, NULL);
+        tnet_loop_init(&loop);
+        assert_int_equal(imago_https_server_ctx(chain_p, key_p, NULL, NULL, &ctx), IMAGO_OK);
+        assert_int_equal(
+            imago_https_server_new(loop.base, ctx, "127.0.0.1", 0, NULL, handler, NULL, &srv),
+            IMAGO_OK);
+        c.port = imago_https_server_port(srv);
+        tnet_loop_start(&loop);
+        /* The root or the intermediate alone as the pinned CA. */
+        c.ca_path = root_p;
+        assert_int_equal(get(&c, &resp), IMAGO_OK);
+        imago_httpc_resp_free(&resp);
+        c.ca_path = inter_p;
+        assert_int_equal(get(&c, &resp), IMAGO_OK);
+        imago_httpc_resp_free(&resp);
+        /* Another CA's intermediate is still refused. */
+        c.ca_path = pki.ca;
+        assert_int_equal(get(&c, &resp), IMAGO_EPKI_CHAIN);
+        tnet_loop_stop(&loop);
+        imago_https_server_free(srv);
+        SSL_CTX_free(ctx);
+        tnet_loop_free(&loop);
+        unlink(root_p);
+        unlink(inter_p);
+        unlink(chain_p);
+        unlink(key_p);
+        X509_free(root);
+        X509_free(inter);
+        X509_free(leaf);
+        EVP_PKEY_free(rk);
+        EVP_PKEY_free(ik);
+        EVP_PKEY_free(lk);
+}
+
 static void test_response_over_body_max(void **state)
 {
         struct imago_httpc_resp resp;
@@ -425,6 +480,7 @@ int main(void)
             cmocka_unit_test(test_wrong_pin_refused),
             cmocka_unit_test(test_wrong_ca_refused),
             cmocka_unit_test(test_wrong_name_refused),
+            cmocka_unit_test(test_pinned_intermediate_ca),
             cmocka_unit_test(test_response_over_body_max),
             cmocka_unit_test(test_arguments),
             cmocka_unit_test(test_malformed_responses_from_a_tls_peer),
