@@ -101,6 +101,9 @@ static int resolve_api(struct imago_app *a, const char *api, const char *ca)
         else
                 snprintf(a->api, sizeof(a->api), "https://%s:%u", a->host, (unsigned)a->port);
 
+        /* Tokens (and the CA kept with them) go only to the API they came from. */
+        if (a->have_session && strcmp(a->s.api, a->api) != 0)
+                a->have_session = 0;
         if (ca == NULL)
                 ca = env("IMAGO_API_CA");
         if (ca == NULL && a->have_session)
@@ -113,9 +116,6 @@ static int resolve_api(struct imago_app *a, const char *api, const char *ca)
                         imago_errname(IMAGO_ENOTFOUND));
                 return IMAGO_CLI_FAIL;
         }
-        /* Tokens go only to the API they came from. */
-        if (a->have_session && strcmp(a->s.api, a->api) != 0)
-                a->have_session = 0;
         return IMAGO_CLI_OK;
 }
 
