@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # mport, aport are set by cloud_create (lib/common.bash)
 # imago app, run as a user's scripts would: usage errors, the session file's protection, the
 # setup portal pinned by the label's fingerprint (a fake portal: a Python HTTPS server, and
 # `openssl s_server` for the unpinned-certificate attack, certificates generated here), and,
@@ -15,6 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
+# shellcheck source=lib/common.bash
 . "${IMAGO_SRC:-$(dirname "$0")/../..}/tests/integration/lib/common.bash"
 fail() { echo "app_cli: FAIL: $*" >&2; exit 1; }
 expect_err() { # name, command...: must fail (exit 1) with that IMAGO_E name on stderr
@@ -158,7 +160,7 @@ EOF
 start_portal() { # cert name, log: sets pport
   rm -f "$2" pport.txt
   python3 portal.py "$1.crt" "$1.key" "$code" "$dev" "$2" >pport.txt 2>/dev/null &
-  pids+=($!)
+  pids+=("$!")
   for _ in $(seq 100); do [ -s pport.txt ] && break; sleep 0.05; done
   pport=$(cat pport.txt)
   [ -n "$pport" ] || fail "the fake portal did not start"
@@ -205,12 +207,12 @@ expect_err IMAGO_EHTTP_PIN "$IMAGO" app configure --portal "127.0.0.1:$pport" \
 # held open here: at EOF on stdin it would shut down).
 mkfifo s_server.in
 exec 7<>s_server.in
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
   sport=$(free_port)
   openssl s_server -accept "127.0.0.1:$sport" -cert impostor.crt -key impostor.key \
     >s_server.log 2>&1 <&7 &
   spid=$!
-  pids+=($spid)
+  pids+=("$spid")
   for _ in $(seq 100); do grep -q ACCEPT s_server.log && break; sleep 0.05; done
   kill -0 "$spid" 2>/dev/null && break
 done
@@ -341,7 +343,7 @@ jq 'del(.access_token)' session.json >s.tmp && mv s.tmp session.json && chmod 60
 ppids=()
 for n in 1 2 3 4; do
   "$IMAGO" app me >"par$n.out" 2>"par$n.err" &
-  ppids+=($!)
+  ppids+=("$!")
 done
 for p in "${ppids[@]}"; do wait "$p" || fail "a parallel run failed: $(cat par*.err)"; done
 [ "$(mode session.json.lock)" = 600 ] || fail "lock file is $(mode session.json.lock)"
@@ -419,7 +421,7 @@ command_key = $work/data/keys/command.pub
 EOF
 "$DEVICE" --config device.conf --verbose >device.out 2>device.err &
 dpid=$!
-pids+=($dpid)
+pids+=("$dpid")
 touch device.err
 for _ in $(seq 100); do grep -q "setup portal on" device.err && break; sleep 0.1; done
 grep -q "setup portal on" device.err || { cat device.err >&2; fail "the device opened no portal"; }
