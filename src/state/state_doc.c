@@ -142,6 +142,17 @@ out:
         return r;
 }
 
+/* Equal values; numbers by value (25 and 25.0 are the same setting), the rest as jansson does. */
+static int state_equal(const json_t *a, const json_t *b)
+{
+        if (json_is_number(a) && json_is_number(b)) {
+                if (json_is_integer(a) && json_is_integer(b))
+                        return json_integer_value(a) == json_integer_value(b);
+                return json_number_value(a) == json_number_value(b);
+        }
+        return json_equal((json_t *)a, (json_t *)b);
+}
+
 static int state_delta_into(const json_t *desired, const json_t *reported, json_t *out)
 {
         const char *k;
@@ -160,7 +171,7 @@ static int state_delta_into(const json_t *desired, const json_t *reported, json_
                                 json_decref(nv);
                                 continue;
                         }
-                } else if (rv != NULL && json_equal(dv, rv)) {
+                } else if (rv != NULL && state_equal(dv, rv)) {
                         continue;
                 } else if ((nv = json_deep_copy(dv)) == NULL) {
                         return IMAGO_ENOMEM;

@@ -131,8 +131,10 @@ static void test_counters(struct imago_store *s)
 {
         uint64_t v = 7;
 
-        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_SEQ, &v), IMAGO_OK);
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_FAILURES, &v), IMAGO_OK);
         assert_int_equal(v, 0);
+        assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_SEQ, &v), IMAGO_OK);
+        assert_int_equal(v, 42); /* kept by the reset */
         assert_int_equal(imago_agent_put_u64(s, IMAGO_AGENT_REC_SEQ, UINT64_MAX), IMAGO_OK);
         assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_SEQ, &v), IMAGO_OK);
         assert_true(v == UINT64_MAX);
@@ -148,7 +150,8 @@ static void test_counters(struct imago_store *s)
         assert_int_equal(imago_agent_get_u64(s, IMAGO_AGENT_REC_FAILURES, &v), IMAGO_EMALFORMED);
 }
 
-/* Factory reset: the birth certificate, device id and setup-code hash stay; all else goes. */
+/* Factory reset: the birth certificate, device id, setup-code hash and command sequence stay;
+ * all else goes. */
 static void test_factory_reset_keeps_factory_records(void **state)
 {
         struct tok_env env = {0};
@@ -180,8 +183,9 @@ static void test_factory_reset_keeps_factory_records(void **state)
         put(s, "aaa-first", "sorted before everything");
         put(s, "zzz-last", "sorted after everything");
         assert_int_equal(imago_agent_factory_reset(s, &n), IMAGO_OK);
-        assert_int_equal(n, 8);
-        assert_int_equal(imago_store_count(s), 3);
+        assert_int_equal(n, 7);
+        assert_int_equal(imago_store_count(s), 4);
+        assert_true(has(s, IMAGO_AGENT_REC_SEQ));
         assert_true(has(s, IMAGO_REC_BIRTH_CERT));
         assert_true(has(s, IMAGO_REC_DEVICE_ID));
         assert_true(has(s, IMAGO_REC_SETUP_CODE_HASH));
@@ -190,7 +194,7 @@ static void test_factory_reset_keeps_factory_records(void **state)
         /* It survives a reopen (it was committed). */
         imago_store_close(s);
         assert_int_equal(imago_store_open(path, tok, imago_store_posix_ops(), &s), IMAGO_OK);
-        assert_int_equal(imago_store_count(s), 3);
+        assert_int_equal(imago_store_count(s), 4);
         assert_int_equal(imago_agent_factory_reset(NULL, &n), IMAGO_EINVAL);
         test_counters(s);
         imago_store_close(s);

@@ -10,9 +10,14 @@
 
 static int is_factory(const char *name)
 {
-        /* Explicit list: everything else (certificates, network, tokens, counters) goes. */
+        /*
+         * Explicit list: everything else (certificates, network, tokens, the lock counter) goes.
+         * The last accepted command sequence stays: the cloud keeps counting for this device
+         * across owners, and a reset must not make a captured, still unexpired envelope (up to
+         * 24 h) acceptable again.
+         */
         static const char *const keep[] = {IMAGO_REC_BIRTH_CERT, IMAGO_REC_DEVICE_ID,
-                                           IMAGO_REC_SETUP_CODE_HASH};
+                                           IMAGO_REC_SETUP_CODE_HASH, IMAGO_AGENT_REC_SEQ};
 
         for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
                 if (strcmp(name, keep[i]) == 0)
