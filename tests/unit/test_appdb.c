@@ -93,7 +93,7 @@ static void test_open_creates_private_wal_file(void **state)
 
         assert_int_equal(stat(f->path, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
-        assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"), 1);
+        assert_int_equal(raw_int(f->path, "SELECT count(*) FROM schema_migrations"), 2);
         /* reopening migrates nothing and keeps the data */
         assert_int_equal(imago_appdb_open(f->path, &db2), 0);
         imago_appdb_close(db2);

@@ -101,6 +101,10 @@ int imago_appdb_owned(struct imago_appdb *db, uint64_t user,
 
 /* ---- registration-token nonces (struct imago_regtoken_replay.claim_nonce, arg = db) ---- */
 int imago_appdb_claim_nonce(void *db, const char *nonce, int64_t expiry);
+/* The same, recording the device that redeems: a second claim by the same device is not a replay
+ * (its retry after a lost answer): 0 with *again = 1; by another device IMAGO_EEXIST. */
+int imago_appdb_claim_nonce_dev(struct imago_appdb *db, const char *nonce, int64_t expiry,
+                                const char *device, int *again);
 int imago_appdb_prune_nonces(struct imago_appdb *db, int64_t now);
 
 /* ---- state documents ---- */

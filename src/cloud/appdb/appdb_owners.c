@@ -147,21 +147,58 @@ int imago_appdb_owned(struct imago_appdb *db, uint64_t user,
         return r != 0 ? r : r2;
 }
 
-static int claim_tx(struct imago_appdb *db, const char *nonce, int64_t expiry)
+static int claim_tx(struct imago_appdb *db, const char *nonce, int64_t expiry, const char *device,
+                    int *again)
 {
         sqlite3_stmt *st = NULL;
         int r;
 
         /* the primary key makes the claim: a second insert is a constraint error (IMAGO_EEXIST) */
-        if ((r = imago_appdb_prepare(db->db, "INSERT INTO nonces(nonce, expiry) VALUES (?1, ?2)",
-                                     &st)) != 0)
+        if ((r = imago_appdb_prepare(
+                 db->db, "INSERT INTO nonces(nonce, expiry, device) VALUES (?1, ?2, ?3)", &st)) !=
+            0)
                 goto out;
         sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, expiry);
+        if (device != NULL)
+                sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+        else
+                sqlite3_bind_null(st, 3);
         r = imago_appdb_step_done(db->db, st);
+        if (r != IMAGO_EEXIST || device == NULL)
+                goto out;
+        /* claimed before: by this same device (its retry after a lost answer)? */
+        sqlite3_finalize(st);
+        st = NULL;
+        if ((r = imago_appdb_prepare(
+                 db->db, "SELECT 1 FROM nonces WHERE nonce = ?1 AND device = ?2", &st)) != 0)
+                goto out;
+        sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+                *again = 1;
+                r = 0;
+        } else
+                r = r == SQLITE_DONE ? IMAGO_EEXIST : IMAGO_EREG_DB;
 out:
         sqlite3_finalize(st);
         return r;
+}
+
+int imago_appdb_claim_nonce_dev(struct imago_appdb *db, const char *nonce, int64_t expiry,
+                                const char *device, int *again)
+{
+        int r;
+
+        if (again != NULL)
+                *again = 0;
+        if (db == NULL || again == NULL || imago_appdb_check_hex32(nonce) != 0 ||
+            imago_appdb_check_device(device) != 0)
+                return IMAGO_EINVAL;
+        if ((r = imago_appdb_begin(db, 1)) != 0)
+                return r;
+        return imago_appdb_end(db, claim_tx(db, nonce, expiry, device, again));
 }
 
 int imago_appdb_claim_nonce(void *arg, const char *nonce, int64_t expiry)
@@ -173,7 +210,7 @@ int imago_appdb_claim_nonce(void *arg, const char *nonce, int64_t expiry)
                 return IMAGO_EINVAL;
         if ((r = imago_appdb_begin(db, 1)) != 0)
                 return r;
-        return imago_appdb_end(db, claim_tx(db, nonce, expiry));
+        return imago_appdb_end(db, claim_tx(db, nonce, expiry, NULL, NULL));
 }
 
 static int prune_tx(struct imago_appdb *db, int64_t now)

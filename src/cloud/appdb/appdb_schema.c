@@ -68,6 +68,8 @@ static const char *const migrations[] = {
     " result TEXT,"
     " done_at INTEGER NOT NULL DEFAULT 0,"
     " UNIQUE (device, seq));",
+    /* 2: which device redeemed a registration token (a device's retry is not a replay) */
+    "ALTER TABLE nonces ADD COLUMN device TEXT CHECK (device IS NULL OR length(device) = 32);",
 };
 
 int imago_appdb_schema_latest(void)

@@ -13,14 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Redeem the token and bind; *user gets the user's id when known. */
+/* The replay store of one registration: the nonce is claimed for this device. */
+struct devsvc_claim {
+        struct imago_appdb *db;
+        const char *device;
+        int again; /* claimed before by the same device */
+};
+
+static int devsvc_claim(void *arg, const char *nonce, int64_t expiry)
+{
+        struct devsvc_claim *c = arg;
+
+        return imago_appdb_claim_nonce_dev(c->db, nonce, expiry, c->device, &c->again);
+}
+
+/*
+ * Redeem the token and bind; *user gets the user's id when known.  The same device sending the
+ * same token again (its answer was lost) gets ok while it is still bound to that user; any other
+ * reuse is a replay (IMAGO_EEXIST), also by the same device once it was unbound.
+ */
 static int devsvc_redeem_bind(struct imago_devsvc *ds, const char *device, const char *token,
                               uint64_t *user)
 {
-        struct imago_regtoken_replay replay = {imago_appdb_claim_nonce, ds->c.db};
+        struct devsvc_claim claim = {ds->c.db, device, 0};
+        struct imago_regtoken_replay replay = {devsvc_claim, &claim};
         char name[IMAGO_REGTOKEN_USER_MAX + 1];
         struct imago_appdb_user u;
         int64_t now = imago_devsvc_now(ds);
+        uint64_t bound = 0;
         int r;
 
         memset(&u, 0, sizeof(u));
@@ -31,6 +51,11 @@ static int devsvc_redeem_bind(struct imago_devsvc *ds, const char *device, const
         if ((r = imago_appdb_user_by_name(ds->c.db, name, &u)) != 0)
                 goto out;
         *user = u.id;
+        if (claim.again) {
+                if ((r = imago_appdb_owner(ds->c.db, device, &bound)) == 0 && bound != u.id)
+                        r = IMAGO_EEXIST;
+                goto out;
+        }
         r = imago_appdb_bind(ds->c.db, device, u.id, now);
 out:
         imago_wipe(&u, sizeof(u));
