@@ -393,6 +393,10 @@ static inline void fx_halt(struct fx *f)
         pthread_join(f->th, NULL);
         imago_api_free(f->api);
         f->api = NULL;
+        /* let libevent run what freeing the connections deferred (bufferevent finalizers),
+         * else event_base_free may leave a connection's memory behind */
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
 }
 
 static inline void fx_stop(struct fx *f)
