@@ -231,7 +231,7 @@ static int set_str(json_t *root, const char *key, const char *s)
 /* The builder applies the parser's rules: it never emits what the parser refuses. */
 static int check_msg(const struct imago_proto_msg *m, unsigned fields)
 {
-        int r;
+        int r = IMAGO_OK; /* set before every use; gcc with sanitizers cannot tell */
 
         if (!imago_device_id_valid(m->id) ||
             !imago_hex_is_lower(m->nonce, IMAGO_PROTO_NONCE_LEN, IMAGO_PROTO_NONCE_LEN))
