@@ -625,6 +625,31 @@ static void attack_request_flood(void **state)
         assert_int_equal(fx_call(f, "GET", "/v1/nothing", NULL, NULL, NULL), 404);
 }
 
+/* One account sending faster than its limit (from any address): 429 after the burst. */
+static void attack_account_flood(void **state)
+{
+        struct fx *f = *state;
+        struct fx_user a;
+        struct fx_resp r;
+        int i, limited = 0;
+
+        fx_user_new(f, "alice", &a);
+        for (i = 0; i < 150 && !limited; i++) {
+                assert_int_equal(fx_req(f, "GET", "/v1/me", a.access, NULL, 0, &r), IMAGO_OK);
+                if (r.status == 429) {
+                        assert_string_equal(fx_code(&r), "IMAGO_EAPI_RATE");
+                        limited = 1;
+                } else {
+                        assert_int_equal(r.status, 200);
+                }
+                fx_resp_free(&r);
+        }
+        assert_true(limited);
+        assert_true(i > 90 && i <= 101);
+        fx_advance(1);
+        assert_int_equal(fx_call(f, "GET", "/v1/me", a.access, NULL, NULL), 200);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -642,6 +667,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(attack_forged_access_token, setup, teardown),
             cmocka_unit_test_setup_teardown(attack_grant_escalation, setup, teardown),
             cmocka_unit_test_setup_teardown(attack_request_flood, setup, teardown),
+            cmocka_unit_test_setup_teardown(attack_account_flood, setup, teardown),
         };
 
         if (getenv("IMAGO_TEST_FILTER") != NULL) /* e.g. IMAGO_TEST_FILTER='*client_gone*' */
