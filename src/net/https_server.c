@@ -36,6 +36,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -251,6 +252,8 @@ static void conn_attach(struct conn *c)
         void *cbarg = NULL;
         char *addr = NULL;
         ev_uint16_t port = 0;
+        evutil_socket_t fd;
+        int one = 1;
 
         bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
         if (cbarg == NULL) {
@@ -275,6 +278,12 @@ static void conn_attach(struct conn *c)
                 IMAGO_WARN("https: too many connections from %s", c->peer);
                 goto drop;
         }
+        /* Answers go out as several TLS records: without TCP_NODELAY the
+         * last one waits for the client's delayed ACK (40 ms per request on
+         * a kept-alive connection). */
+        fd = bufferevent_getfd(c->bev);
+        if (fd >= 0)
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         evhttp_connection_set_closecb(c->evcon, conn_closecb, c);
         if (evbuffer_add_cb(bufferevent_get_input(c->bev), conn_input, c) == NULL)
                 goto drop;
