@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make demo: imago's main job so far, end to end on embedded defaults.
 #   keys -> signed payload -> verified boot -> trial update reverted when not
-#   confirmed -> kept when confirmed -> downgrade refused -> tampered image refused.
+#   confirmed -> kept when confirmed -> downgrade refused -> tampered image refused
+#   -> fleet PKI -> factory -> imago-cloud -> enrolment -> live revocation
+#   -> a user onboards a device through its setup portal -> state -> signed command
+#   -> decommission -> audit log.
 # Runs in demo-out/ (recreated each time); leaves no process behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +30,7 @@ step=0
 results=()
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
-record() { results+=("$(printf '%-68s %s' "$1" "$2")"); }
+record() { results+=("$(printf '%-76s %s' "$1" "$2")"); }
 expect_fail() { # description, command...
   local what=$1; shift
   printf '$ %s\n' "$*"
@@ -108,31 +111,32 @@ printf 'demo cloud passphrase\n' >cloud.pass
 run "$IMAGO" ca init --dir ca --passphrase-file root.pass --cloud-passphrase-file cloud.pass --org "Demo Devices"
 record "CA hierarchy created, keys encrypted at rest" "ok"
 
-say "9. Factory: three devices, each with its own secure element (SoftHSM2 tokens)"
+say "9. Factory: four devices, each with its own secure element (SoftHSM2 tokens)"
 mkdir -p tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$out" >softhsm2.conf
 export SOFTHSM2_CONF=$out/softhsm2.conf
-for n in 1 2 3; do
+for n in 1 2 3 4; do
   softhsm2-util --init-token --free --label "demo-$n" --pin 2468 --so-pin 13579111 >/dev/null
   echo "  token demo-$n initialised (stands for device $n's secure element)"
 done
 run "$IMAGO" factory provision --ca ca --passphrase-file root.pass \
-  --token 'pkcs11:token=demo-{n}?pin-value=2468' --count 3 --out batch --batch demo-line-1 | tee labels.txt
+  --token 'pkcs11:token=demo-{n}?pin-value=2468' --count 4 --out batch --batch demo-line-1 | tee labels.txt
 run "$IMAGO" factory check --ca-certs ca batch/manifest.json
-run openssl verify -CAfile ca/root.crt -untrusted ca/factory.crt batch/devices/1.crt batch/devices/2.crt batch/devices/3.crt
+run openssl verify -CAfile ca/root.crt -untrusted ca/factory.crt batch/devices/{1,2,3,4}.crt
 for code in $(awk '$1 == "setup" {print $3}' labels.txt); do
   if grep -rqa -- "$code" batch tokens; then echo "demo: setup code found in plain text" >&2; exit 1; fi
 done
 echo "  setup codes: on the labels only (the devices keep a salted scrypt hash inside their encrypted store)"
-record "3 devices provisioned: keys in tokens, birth certs, labels" "ok"
+record "4 devices provisioned: keys in tokens, birth certs, labels" "ok"
 record "batch manifest signed by the factory CA and verified" "ok"
 
 say "10. Fleet service: imago-cloud with Mosquitto and imago's broker plugin, on loopback"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 mport=$(free_port)
 hport=$(free_port)
+aport=$(free_port)
 run "$CLOUD" init --data cloud --ca ca --cloud-passphrase-file cloud.pass --mqtt-port "$mport" \
-  --http-port "$hport" --plugin "$B/imago_broker.so"
+  --http-port "$hport" --api-port "$aport" --plugin "$B/imago_broker.so"
 run "$CLOUD" import-batch --data cloud batch/manifest.json
 echo "$ $CLOUD up --data cloud --passphrase-file cloud.pass &"
 "$CLOUD" up --data cloud --passphrase-file cloud.pass >cloud.log 2>&1 &
@@ -143,7 +147,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 sleep 0.5
-echo "  broker on 127.0.0.1:$mport (mutual TLS), broker-hook HTTP on 127.0.0.1:$hport"
+for _ in $(seq 100); do grep -q "event=api_listening" cloud.log && break; sleep 0.1; done
+grep -q "event=api_listening" cloud.log || { cat cloud.log; echo "demo: the API did not start" >&2; exit 1; }
+echo "  broker on 127.0.0.1:$mport (mutual TLS), broker-hook HTTP on 127.0.0.1:$hport, HTTPS API on 127.0.0.1:$aport"
 record "imago-cloud up: registry, issuing CA, broker with plugin" "ok"
 
 say "11. The factory devices enrol by claim: birth certificate -> CSR signed in the token -> operational certificate"
@@ -153,7 +159,7 @@ agent_conf() { # device number
     "host = 127.0.0.1" "port = $mport" "ca = $out/cloud/ca/server-ca.crt" "root_ca = $out/ca/root.crt" \
     "server_name = localhost"
 }
-for n in 1 2 3; do
+for n in 1 2 3; do # device 4 is onboarded by its user in step 13
   agent_conf "$n" >agent-$n.conf
   echo "$ $AGENT --config agent-$n.conf --once"
   timeout 60 "$AGENT" --config agent-$n.conf --once 2>&1 | sed 's/^/  | /'
@@ -179,7 +185,84 @@ echo "  device 3 reconnecting: refused by the broker"
 run "$CLOUD" devices show --data cloud "$id3"
 record "revoked device cut off live and refused on reconnect" "ok"
 
-say "13. Shutdown: imago-cloud stops its broker; no process is left"
+say "13. A user onboards device 4: account, registration token, setup portal pinned by the label"
+THERMO=$B/imago-example-thermostat
+export IMAGO_API=https://127.0.0.1:$aport IMAGO_API_CA=$out/ca/root.crt IMAGO_SESSION=$out/alice.session
+printf 'alice-demo-password-2026\n' >alice.pw
+printf 'home wifi passphrase\n' >wifi.pw
+run "$IMAGO" app signup --user alice --password-file alice.pw
+run "$IMAGO" app login --user alice --password-file alice.pw
+echo "$ $IMAGO app token --out regtoken.txt"
+"$IMAGO" app token --out regtoken.txt >/dev/null
+echo "  registration token: a JWE only the cloud can read ($(wc -c <regtoken.txt) bytes, written 0600)"
+id4=$(awk '$1 == "id" {print $2}' labels.txt | sed -n 4p)
+code4=$(awk '$1 == "setup" {print $3}' labels.txt | sed -n 4p)
+fpr4=$(awk '$1 == "birth" {print $4}' labels.txt | sed -n 4p)
+pport=$(free_port)
+{ agent_conf 4; printf '%s\n' "backoff_max = 1" "portal_host = 127.0.0.1" "portal_port = $pport" \
+  "command_key = $out/cloud/keys/command.pub"; } >thermo.conf
+echo "$ $THERMO --config thermo.conf --verbose &   (examples/thermostat: the agent library + 3 state fields + 1 command)"
+"$THERMO" --config thermo.conf --verbose >thermo.log 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "setup portal on" thermo.log && break; sleep 0.1; done
+grep -q "setup portal on" thermo.log || { cat thermo.log; echo "demo: no setup portal" >&2; exit 1; }
+echo "  device 4 ($id4) is unconfigured: it serves only its setup portal on 127.0.0.1:$pport"
+expect_fail "a wrong setup code" "$IMAGO" app configure --portal "127.0.0.1:$pport" --fingerprint "$fpr4" \
+  --setup-code 00000-00000 --ssid home --passphrase-file wifi.pw --token-file regtoken.txt
+sleep 2.1 # the portal takes at most one try per 2 s
+run "$IMAGO" app configure --portal "127.0.0.1:$pport" --fingerprint "$fpr4" --setup-code "$code4" \
+  --ssid home --passphrase-file wifi.pw --token-file regtoken.txt
+for _ in $(seq 100); do ss -Hltn "sport = :$pport" | grep -q LISTEN || break; sleep 0.1; done
+if ss -Hltn "sport = :$pport" | grep -q LISTEN; then echo "demo: the portal stayed open" >&2; exit 1; fi
+echo "  portal closed: the device listens on no socket now"
+for _ in $(seq 300); do grep -q "registration answered" thermo.log && break; sleep 0.1; done
+grep "registration answered" thermo.log | sed 's/^/  | /'
+grep -q "registration answered: ok" thermo.log || { cat thermo.log; echo "demo: registration failed" >&2; exit 1; }
+run "$IMAGO" app devices
+record "portal: wrong setup code refused, label fingerprint pinned" "ok"
+record "device 4 enrolled, registered by its token, bound to alice" "ok"
+
+say "14. State: reported by the device, desired by the app, only the difference travels"
+for _ in $(seq 100); do
+  "$IMAGO" app state "$id4" --json >state.json 2>/dev/null && jq -e '.reported.mode == "heat"' state.json >/dev/null && break
+  sleep 0.1
+done
+run "$IMAGO" app state "$id4"
+dv=$(jq -r .desired_version state.json)
+run "$IMAGO" app set-state "$id4" --version "$dv" '{"target":23.5}'
+for _ in $(seq 100); do
+  "$IMAGO" app state "$id4" --json >state.json && jq -e '.reported.target == 23.5 and (.delta | length) == 0' state.json >/dev/null && break
+  sleep 0.1
+done
+jq -e '.reported.target == 23.5' state.json >/dev/null || { cat state.json; echo "demo: desired state not reached" >&2; exit 1; }
+echo "  the device applied target 23.5 and reported it back; delta is empty"
+expect_fail "a stale version" "$IMAGO" app set-state "$id4" --version "$dv" '{"target":30}'
+run "$IMAGO" app set-state "$id4" --version "$((dv + 1))" '{"target":null}'
+record "desired state reached the device and came back; stale version refused" "ok"
+
+say "15. A signed command: API -> Ed25519 envelope -> broker -> device verifies -> result"
+run "$IMAGO" app command "$id4" set_target '{"value":21}' --wait-ms 10000
+record "command signed by the cloud, verified and run on the device, result back" "ok"
+
+say "16. Decommission: wipe command, revocation, unbinding; the device reopens its portal"
+run "$IMAGO" app decommission "$id4"
+for _ in $(seq 100); do [ "$(grep -c 'setup portal on' thermo.log)" -ge 2 ] && break; sleep 0.1; done
+[ "$(grep -c 'setup portal on' thermo.log)" -ge 2 ] || { cat thermo.log; echo "demo: no portal after the wipe" >&2; exit 1; }
+echo "  device 4 wiped its store and is unconfigured again"
+run "$CLOUD" devices show --data cloud "$id4"
+run "$IMAGO" app devices
+record "decommissioned: wiped, revoked, unbound" "ok"
+
+say "17. Audit: every security-relevant action in a hash chain"
+run "$CLOUD" audit show --data cloud --limit 40
+run "$CLOUD" audit verify --data cloud
+for secret in "$code4" "$(cat regtoken.txt)" "home wifi passphrase" alice-demo-password-2026; do
+  if grep -qF -- "$secret" cloud.log thermo.log; then echo "demo: a secret is in a log" >&2; exit 1; fi
+done
+echo "  no setup code, token, password or Wi-Fi passphrase in any log"
+record "audit log verifies; no secret in the logs" "ok"
+
+say "18. Shutdown: imago-cloud stops its broker; no process is left"
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 pids=()
 if pgrep -f "$out/cloud/broker/mosquitto.conf" >/dev/null; then echo "demo: broker left running" >&2; exit 1; fi
