@@ -90,7 +90,8 @@ struct imago_api_creds {
 int imago_api_parse_creds(const uint8_t *buf, size_t len, struct imago_api_creds *out);
 void imago_api_creds_wipe(struct imago_api_creds *c);
 
-/* POST /v1/auth/refresh, /v1/auth/logout: {"refresh_token"} (format checked). */
+/* POST /v1/auth/refresh, /v1/auth/logout: {"refresh_token"}; a string not of the refresh-token
+ * format: IMAGO_EAUTH_REFRESH (401, like an unknown one).  tok is wiped on failure. */
 int imago_api_parse_refresh(const uint8_t *buf, size_t len, char tok[IMAGO_AUTH_REFRESH_LEN + 1]);
 
 /* POST /v1/registration-tokens: {} or {"ttl": 1..86400}; empty body = {}. *ttl = 0 when absent. */
