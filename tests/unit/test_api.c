@@ -415,6 +415,39 @@ static void test_decommission_device_silent(void **state)
         imago_registry_device_free(&d);
 }
 
+/* Operators decommission by grant: a security admin of the group may, an operator may not. */
+static void test_decommission_by_grant(void **state)
+{
+        struct fx *f = *state;
+        struct fx_user owner, admin, op;
+        struct fx_resp r;
+
+        fx_user_new(f, "owner", &owner);
+        fx_user_new(f, "admin", &admin);
+        fx_user_new(f, "op", &op);
+        fx_device(f, DEV_A, "g1", owner.id);
+        fx_grant(f, &admin, IMAGO_ROLE_SECURITY_ADMIN, "g1", FX_T0 + 3600);
+        fx_grant(f, &op, IMAGO_ROLE_OPERATOR, "g1", FX_T0 + 3600);
+        atomic_store(&f->answer, FX_ANSWER);
+        assert_int_equal(
+            fx_call(f, "POST", "/v1/devices/" DEV_A "/decommission", op.access, NULL, &r), 403);
+        assert_string_equal(fx_code(&r), "IMAGO_EAUTH_DENIED");
+        fx_resp_free(&r);
+        assert_int_equal(fx_published(f, "/cmd"), 0);
+        assert_int_equal(fx_call(f, "POST", "/v1/devices/" DEV_A "/decommission", admin.access,
+                                 "{\"x\":1}", NULL),
+                         400);
+        assert_int_equal(
+            fx_call(f, "POST", "/v1/devices/" DEV_A "/decommission", admin.access, NULL, &r), 200);
+        assert_true(json_is_true(json_object_get(r.j, "wiped")));
+        fx_resp_free(&r);
+        /* the owner no longer has it; the admin still sees it, revoked */
+        assert_int_equal(fx_call(f, "GET", "/v1/devices/" DEV_A, owner.access, NULL, NULL), 404);
+        assert_int_equal(fx_call(f, "GET", "/v1/devices/" DEV_A, admin.access, NULL, &r), 200);
+        assert_string_equal(json_string_value(json_object_get(r.j, "state")), "revoked");
+        fx_resp_free(&r);
+}
+
 /* The service stops while a command and a decommission wait: the requests are dropped, the
  * decommission is completed (the device retired). */
 static void test_shutdown_while_waiting(void **state)
@@ -575,6 +608,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_command_client_gone, setup, teardown),
             cmocka_unit_test_setup_teardown(test_decommission_wiped, setup, teardown),
             cmocka_unit_test_setup_teardown(test_decommission_device_silent, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_decommission_by_grant, setup, teardown),
             cmocka_unit_test_setup_teardown(test_shutdown_while_waiting, setup, teardown),
             cmocka_unit_test_setup_teardown(test_grants_operator_and_audit, setup, teardown),
             cmocka_unit_test_setup_teardown(test_routes_and_methods, setup, teardown),
