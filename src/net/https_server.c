@@ -257,8 +257,11 @@ static void conn_attach(struct conn *c)
 
         bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
         if (cbarg == NULL) {
-                /* evhttp failed to take the bufferevent: ours to free (frees c). */
+                /* evhttp failed to take the bufferevent: ours to free (frees c
+                 * through the SSL; a doomed plain one has none). */
                 bufferevent_free(c->bev);
+                if (c->doomed)
+                        conn_exfree(NULL, c, NULL, 0, 0, NULL);
                 return;
         }
         c->evcon = cbarg;
@@ -295,9 +298,14 @@ drop:
         c->state = CONN_CLOSED;
         {
                 struct evhttp_connection *evcon = c->evcon;
+                int doomed = c->doomed;
 
                 c->evcon = NULL;
-                evhttp_connection_free(evcon); /* frees c through the SSL */
+                /* Frees c through the SSL (when libevent finalizes the
+                 * bufferevent); a doomed plain bufferevent has no SSL. */
+                evhttp_connection_free(evcon);
+                if (doomed)
+                        conn_exfree(NULL, c, NULL, 0, 0, NULL);
         }
 }
 
