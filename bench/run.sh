@@ -4,6 +4,7 @@
 #  2. flash wear of a 1 MiB upgrade on the simulator (erases and bytes per sector)
 #  3. secret store open/read/update with the token vs a plain file
 #  4. device channel: enrolments/s and connections held (imago-sim vs plain Mosquitto, openssl speed)
+#  5. command round trip through the API to a real device and back vs plain HTTPS requests
 # Prints a Markdown block to paste into docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,5 @@ echo
 echo "### Device channel: enrolment and connections (imago-cloud + Mosquitto + plugin vs plain Mosquitto)"
 echo
 IMAGO_BIN=$B bench/enrol/bench_enrol.sh 500
+echo
+IMAGO_BIN=$B bench/cmd/bench_cmd.sh 10 15

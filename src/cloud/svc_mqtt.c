@@ -297,6 +297,8 @@ int imago_svc_mqtt_start(struct imago_svc *s, const char *passphrase)
                 return r;
         if (mosquitto_int_option(s->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311) != 0 ||
             mosquitto_int_option(s->mosq, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0) != 0 ||
+            /* commands and answers are small messages: no Nagle delay on them */
+            mosquitto_int_option(s->mosq, MOSQ_OPT_TCP_NODELAY, 1) != 0 ||
             mosquitto_void_option(s->mosq, MOSQ_OPT_SSL_CTX, s->ssl) != 0)
                 return IMAGO_EIO;
         mosquitto_connect_callback_set(s->mosq, on_connect);
