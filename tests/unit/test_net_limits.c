@@ -412,7 +412,18 @@ static void test_tls11_refused(void **state)
         struct fixture f;
 
         (void)state;
-        up(&f, NULL);
+        /* Security level 0 on the server too: only imago's own minimum
+         * version stands between a TLS 1.1 client and the server (not the
+         * system's openssl.cnf defaults). */
+        tnet_loop_init(&f.loop);
+        assert_int_equal(imago_https_server_ctx(pki.chain, pki.key, NULL, NULL, &f.ctx), IMAGO_OK);
+        SSL_CTX_set_security_level(f.ctx, 0);
+        SSL_CTX_set_cipher_list(f.ctx, "DEFAULT:@SECLEVEL=0");
+        assert_int_equal(imago_https_server_new(f.loop.base, f.ctx, "127.0.0.1", 0, NULL, handler,
+                                                f.loop.base, &f.srv),
+                         IMAGO_OK);
+        f.port = imago_https_server_port(f.srv);
+        tnet_loop_start(&f.loop);
         assert_int_equal(tnet_raw_open_v(&raw, f.port, TLS1_1_VERSION), -1);
         tnet_raw_close(&raw);
         assert_int_equal(tnet_raw_open_v(&raw, f.port, TLS1_2_VERSION), 0);
