@@ -650,6 +650,32 @@ static void attack_account_flood(void **state)
         assert_int_equal(fx_call(f, "GET", "/v1/me", a.access, NULL, NULL), 200);
 }
 
+/* Right passwords, as fast as possible: each log-in costs an argon2id hash on the service loop,
+ * so one address gets a bounded number of them (the throttle only counts failures). */
+static void attack_password_hash_flood(void **state)
+{
+        struct fx *f = *state;
+        struct fx_user a;
+        struct fx_resp r;
+        int i, ok = 0, limited = 0;
+
+        fx_user_new(f, "alice", &a); /* two hashes: sign-up and log-in */
+        for (i = 0; i < 30; i++) {
+                if (login_status(f, FX_PASSWORD, &r) == 200) {
+                        ok++;
+                } else {
+                        assert_int_equal(r.status, 429);
+                        assert_string_equal(fx_code(&r), "IMAGO_EAPI_RATE");
+                        limited++;
+                }
+                fx_resp_free(&r);
+        }
+        assert_int_equal(ok, 18);
+        assert_int_equal(limited, 12);
+        fx_advance(1);
+        assert_int_equal(login_status(f, FX_PASSWORD, NULL), 200);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -668,6 +694,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(attack_grant_escalation, setup, teardown),
             cmocka_unit_test_setup_teardown(attack_request_flood, setup, teardown),
             cmocka_unit_test_setup_teardown(attack_account_flood, setup, teardown),
+            cmocka_unit_test_setup_teardown(attack_password_hash_flood, setup, teardown),
         };
 
         if (getenv("IMAGO_TEST_FILTER") != NULL) /* e.g. IMAGO_TEST_FILTER='*client_gone*' */

@@ -326,6 +326,8 @@ int imago_api_new(struct event_base *base, const struct imago_api_config *c, str
                                      &api->rl_addr)) != IMAGO_OK ||
             (r = imago_ratelimit_new(API_USER_RATE, API_USER_BURST, API_RATE_KEYS,
                                      &api->rl_user)) != IMAGO_OK ||
+            (r = imago_ratelimit_new(API_HASH_RATE, API_HASH_BURST, API_RATE_KEYS,
+                                     &api->rl_hash)) != IMAGO_OK ||
             (r = imago_auth_throttle_new(&acc, &addr, API_THROTTLE_KEYS, &api->throttle)) !=
                 IMAGO_OK)
                 goto out;
@@ -355,6 +357,7 @@ void imago_api_free(struct imago_api *api)
         imago_https_server_free(api->srv);
         imago_ratelimit_free(api->rl_addr);
         imago_ratelimit_free(api->rl_user);
+        imago_ratelimit_free(api->rl_hash);
         imago_auth_throttle_free(api->throttle);
         imago_wipe(api, sizeof(*api));
         free(api);

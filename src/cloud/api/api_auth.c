@@ -12,6 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A password hash costs argon2id time on the service loop: at most API_HASH_RATE per second
+ * per client address, successes included (the log-in throttle counts failures only).  0: go
+ * on; else the 429 has been answered.
+ */
+static int hash_budget(struct api_ctx *x)
+{
+        uint64_t retry = 0;
+        unsigned s;
+
+        if (imago_ratelimit_take(x->api->rl_hash, x->peer, imago_api_now_ms(x->api), &retry) ==
+            IMAGO_OK)
+                return 0;
+        s = (unsigned)((retry + 999) / 1000);
+        imago_https_reply_error(x->req, 429, IMAGO_EAPI_RATE,
+                                "too many password checks from this address", s > 0 ? s : 1);
+        return IMAGO_EAPI_RATE;
+}
+
 void imago_api_h_signup(struct api_ctx *x)
 {
         struct imago_api_creds cr;
@@ -36,6 +55,8 @@ void imago_api_h_signup(struct api_ctx *x)
         }
         if ((r = imago_auth_password_policy(cr.user, cr.password, cr.password_len)) != IMAGO_OK)
                 goto out;
+        if (hash_budget(x) != IMAGO_OK)
+                goto out; /* answered; r is 0 */
         if ((r = imago_auth_password_hash(&x->api->c.argon, cr.password, cr.password_len, hash)) !=
             IMAGO_OK)
                 goto out;
@@ -130,6 +151,10 @@ void imago_api_h_login(struct api_ctx *x)
                         known = 1;
                 else if (r != IMAGO_ENOTFOUND)
                         goto out;
+        }
+        if (hash_budget(x) != IMAGO_OK) {
+                r = IMAGO_OK; /* answered */
+                goto out;
         }
         /* an unknown user costs a hash too (no timing oracle) */
         r = imago_auth_password_verify(&api->c.argon, known ? u.pw_hash : NULL, cr.password,

@@ -28,6 +28,8 @@ struct evhttp_request;
 #define API_ADDR_BURST       200.0
 #define API_USER_RATE        20.0 /* requests per second per account */
 #define API_USER_BURST       100.0
+#define API_HASH_RATE        2.0 /* password hashes (sign-up, log-in) per second per address */
+#define API_HASH_BURST       20.0
 #define API_RATE_KEYS        4096
 #define API_THROTTLE_KEYS    4096
 
@@ -49,6 +51,7 @@ struct imago_api {
         struct imago_https_server *srv;
         struct imago_ratelimit *rl_addr;
         struct imago_ratelimit *rl_user;
+        struct imago_ratelimit *rl_hash;
         struct imago_auth_throttle *throttle;
         struct api_waiter *waiters;
 };
