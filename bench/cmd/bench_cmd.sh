@@ -19,7 +19,7 @@ export PATH=$PATH:/usr/sbin
 for p in imago imago-cloud imago_broker.so imago-example-thermostat bench_rtt; do
   [ -e "$B/$p" ] || { echo "bench_cmd: $B/$p not built" >&2; exit 1; }
 done
-work=$(mktemp -d /tmp/imago-bench-cmd-XXXXXX)
+work=$(mktemp -d /tmp/imago-cmdbench-XXXXXX)
 pids=()
 cleanup() {
   local p
