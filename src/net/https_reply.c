@@ -91,7 +91,9 @@ void imago_https_reply_json(struct evhttp_request *req, int status, const char *
         evbuffer_free(out);
 }
 
-/* Append s as the content of a JSON string (quotes not included), control bytes escaped. */
+/* Append s as the content of a JSON string (quotes not included): control bytes escaped, bytes
+ * above 0x7f (maybe a cut or invalid UTF-8 sequence) replaced with '?', so the answer is always
+ * valid JSON. */
 static int json_escape(struct evbuffer *b, const char *s)
 {
         const unsigned char *p;
@@ -102,6 +104,8 @@ static int json_escape(struct evbuffer *b, const char *s)
                         r = evbuffer_add_printf(b, "\\%c", *p) < 0 ? -1 : 0;
                 else if (*p < 0x20 || *p == 0x7f)
                         r = evbuffer_add_printf(b, "\\u%04x", *p) < 0 ? -1 : 0;
+                else if (*p > 0x7f)
+                        r = evbuffer_add(b, "?", 1);
                 else
                         r = evbuffer_add(b, p, 1);
         }

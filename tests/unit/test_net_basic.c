@@ -39,6 +39,8 @@ static void handler(struct evhttp_request *req, const char *peer, void *arg)
                 else
                         imago_https_reply_json(req, 201, body);
                 free(body);
+        } else if (strcmp(path, "/bytes") == 0) {
+                imago_https_reply_error(req, 400, IMAGO_EMALFORMED, "caf\xc3\xa9 \xff\x01", 0);
         } else if (strcmp(path, "/rate") == 0) {
                 imago_https_reply_error(req, 429, IMAGO_EAPI_RATE, "slow \"down\"\n", 3);
         } else if (strcmp(path, "/bearer") == 0) {
@@ -175,6 +177,13 @@ static void test_error_format_and_headers(void **state)
         assert_int_equal(resp.status, 404);
         assert_string_equal(resp.body, "{\"error\":{\"code\":\"IMAGO_EAPI_ROUTE\","
                                        "\"message\":\"api: no such endpoint\"}}");
+        imago_httpc_resp_free(&resp);
+
+        /* Bytes that are not ASCII never make the answer invalid JSON. */
+        assert_int_equal(imago_httpc_request(&c, "GET", "/bytes", NULL, NULL, 0, &resp), IMAGO_OK);
+        assert_int_equal(resp.status, 400);
+        assert_string_equal(resp.body, "{\"error\":{\"code\":\"IMAGO_EMALFORMED\","
+                                       "\"message\":\"caf?? ?\\u0001\"}}");
         imago_httpc_resp_free(&resp);
 
         /* The headers every reply carries. */
