@@ -273,6 +273,26 @@ static void test_slow_handler_is_not_cut(void **state)
         down(&f);
 }
 
+static void test_client_gone_before_a_late_answer(void **state)
+{
+        /* The handler still holds the request when the client disconnects:
+         * the late answer goes nowhere, nothing leaks or is used after free. */
+        const char *req = "GET /slow-handler HTTP/1.1\r\nHost: a\r\n\r\n";
+        struct tnet_raw raw;
+        struct fixture f;
+
+        (void)state;
+        up(&f, NULL);
+        assert_int_equal(tnet_raw_open(&raw, f.port), 0);
+        assert_int_equal(tnet_raw_send(&raw, req, strlen(req)), 0);
+        usleep(200 * 1000);
+        tnet_raw_close(&raw);
+        usleep(2000 * 1000); /* the answer is sent at 1.5 s */
+        assert_true(tnet_wait_conns(&f.loop, f.srv, 0, 2000));
+        assert_int_equal(atomic_load(&calls), 1);
+        down(&f);
+}
+
 static void test_slow_handler_outlives_idle_timeout(void **state)
 {
         /* A handler waiting for a device may answer after the idle timeout. */
@@ -532,6 +552,7 @@ int main(void)
             cmocka_unit_test(test_slow_handshake_cut_at_request_deadline),
             cmocka_unit_test(test_slow_handler_is_not_cut),
             cmocka_unit_test(test_slow_handler_outlives_idle_timeout),
+            cmocka_unit_test(test_client_gone_before_a_late_answer),
             cmocka_unit_test(test_keepalive_idle_timeout_and_deadline_per_request),
             cmocka_unit_test(test_pipelined_slow_request_cut),
             cmocka_unit_test(test_max_conns),
