@@ -39,6 +39,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
@@ -398,6 +399,26 @@ static void on_complete(struct evhttp_request *req, void *arg)
                 conn_arm(c);
 }
 
+/*
+ * Framing that two parsers could read two ways (request smuggling through a
+ * proxy): more than one Content-Length, or Content-Length together with
+ * Transfer-Encoding.  libevent itself would take the first / the chunked one.
+ */
+static int framing_ambiguous(struct evhttp_request *req)
+{
+        const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+        const struct evkeyval *kv;
+        unsigned cl = 0, te = 0;
+
+        for (kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
+                if (strcasecmp(kv->key, "Content-Length") == 0)
+                        cl++;
+                else if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+                        te++;
+        }
+        return cl > 1 || te > 1 || (cl > 0 && te > 0);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
         struct imago_https_server *s = arg;
@@ -414,6 +435,11 @@ static void on_request(struct evhttp_request *req, void *arg)
         evhttp_request_set_on_complete_cb(req, on_complete, s);
         if (uri == NULL || strlen(uri) > s->lim.max_url) {
                 imago_https_reply_error(req, 414, IMAGO_ETOOBIG, "URL too long", 0);
+                return;
+        }
+        if (framing_ambiguous(req)) {
+                evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+                imago_https_reply_error(req, 400, IMAGO_EMALFORMED, "ambiguous message framing", 0);
                 return;
         }
         s->fn(req, c->peer, s->arg);
