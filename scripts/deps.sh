@@ -13,6 +13,7 @@ pkgs=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   libevent-dev libsqlite3-dev sqlite3 curl procps psmisc
   libargon2-dev libcjose-dev
+  libzstd-dev zstd bsdiff xdelta3
   python3 python3-cryptography
   jq xxd
 )
