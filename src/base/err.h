@@ -143,6 +143,19 @@
         X(IMAGO_ESETUP_LOCKED, -1509, "setup: portal locked after too many wrong codes")           \
         X(IMAGO_EHTTP, -1510, "http: malformed or unexpected response")                            \
         X(IMAGO_EHTTP_PIN, -1511, "http: server certificate does not match the pinned one")        \
+        /* secure updates: TUF metadata, deltas, block transfer (-1600...) */                      \
+        X(IMAGO_ETUF_FORMAT, -1600, "tuf: metadata not in the expected format")                    \
+        X(IMAGO_ETUF_THRESHOLD, -1601, "tuf: not enough valid signatures (threshold not met)")     \
+        X(IMAGO_ETUF_EXPIRED, -1602, "tuf: metadata expired")                                      \
+        X(IMAGO_ETUF_ROLLBACK, -1603, "tuf: version lower than the trusted one (rollback)")        \
+        X(IMAGO_ETUF_HASH, -1604, "tuf: hash does not match")                                      \
+        X(IMAGO_ETUF_LENGTH, -1605, "tuf: length does not match or exceeds the limit")             \
+        X(IMAGO_ETUF_CONSISTENCY, -1606, "tuf: metadata do not agree (mix-and-match)")             \
+        X(IMAGO_ETUF_DELEGATION, -1607, "tuf: target not delegated to the role that lists it")     \
+        X(IMAGO_ETUF_HWID, -1608, "tuf: target is for another hardware id")                        \
+        X(IMAGO_ETUF_NOTARGET, -1609, "tuf: no such target")                                       \
+        X(IMAGO_EDELTA, -1610, "delta: malformed or does not apply to this base")                  \
+        X(IMAGO_EBLK, -1611, "block transfer: unexpected or malformed block")                      \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
