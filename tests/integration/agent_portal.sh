@@ -144,7 +144,9 @@ done
 [ $n -ge 30 ] || fail "only $n vectors"
 head -c 200000 /dev/zero | tr '\0' 'a' >huge.json
 r=$(portal POST /v1/configure huge.json)
-[ "${r%% *}" = 413 ] || fail "200 kB body: $r"
+# 413, or the connection cut while curl is still sending (libevent answers 413 and closes at
+# once): either way refused before any handler; the try count below shows nothing was spent.
+case "${r%% *}" in 413 | 000) ;; *) fail "200 kB body: $r" ;; esac
 printf '{}' >empty.json
 r=$(portal PUT /v1/configure empty.json)
 [ "${r%% *}" = 405 ] || fail "PUT /v1/configure: $r"
