@@ -15,11 +15,7 @@ static int new_tx(struct imago_appdb *db, const char *device, uint64_t user, con
         int r;
 
         /* the counter outlives the commands: a device never sees a sequence number twice */
-        if ((r = imago_appdb_prepare(db->db,
-                                     "INSERT INTO device_seq(device, last) VALUES (?1, 1)"
-                                     " ON CONFLICT(device) DO UPDATE SET last = last + 1"
-                                     " RETURNING last",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_CMD_SEQ, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         if ((r = imago_appdb_step_row(db->db, st)) != 0)
@@ -27,12 +23,9 @@ static int new_tx(struct imago_appdb *db, const char *device, uint64_t user, con
         *seq = (uint64_t)sqlite3_column_int64(st, 0);
         if ((r = imago_appdb_step_done(db->db, st)) != 0)
                 goto out;
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
-        if ((r = imago_appdb_prepare(db->db,
-                                     "INSERT INTO commands(device, seq, user, name, args, iat, exp)"
-                                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_CMD_INSERT, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)*seq);
@@ -45,7 +38,7 @@ static int new_tx(struct imago_appdb *db, const char *device, uint64_t user, con
                 goto out;
         *id = (uint64_t)sqlite3_last_insert_rowid(db->db);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -83,11 +76,7 @@ static int result_tx(struct imago_appdb *db, const char *device, uint64_t seq,
         int r;
 
         /* conditional update: only a command still SENT takes a result */
-        if ((r = imago_appdb_prepare(db->db,
-                                     "UPDATE commands SET status = ?1, result = ?2, done_at = ?3"
-                                     " WHERE device = ?4 AND seq = ?5 AND status = 0"
-                                     " RETURNING id",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_CMD_RESULT, &st)) != 0)
                 goto out;
         sqlite3_bind_int(st, 1, (int)status);
         if (result != NULL)
@@ -105,10 +94,9 @@ static int result_tx(struct imago_appdb *db, const char *device, uint64_t seq,
         }
         if (r != IMAGO_ENOTFOUND)
                 goto out;
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
-        if ((r = imago_appdb_prepare(
-                 db->db, "SELECT id FROM commands WHERE device = ?1 AND seq = ?2", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_CMD_ID, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
@@ -117,7 +105,7 @@ static int result_tx(struct imago_appdb *db, const char *device, uint64_t seq,
         *id = (uint64_t)sqlite3_column_int64(st, 0);
         r = IMAGO_EEXIST;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -143,27 +131,12 @@ int imago_appdb_cmd_result(struct imago_appdb *db, const char *device, uint64_t 
         return r;
 }
 
-static int get_tx(struct imago_appdb *db, uint64_t id, int64_t now, struct imago_appdb_cmd *c)
+static int read_tx(struct imago_appdb *db, uint64_t id, struct imago_appdb_cmd *c)
 {
         sqlite3_stmt *st = NULL;
         int r;
 
-        /* a command without a result past its expiry is EXPIRED from now on */
-        if ((r = imago_appdb_prepare(db->db,
-                                     "UPDATE commands SET status = 5, done_at = ?2"
-                                     " WHERE id = ?1 AND status = 0 AND exp <= ?2",
-                                     &st)) != 0)
-                goto out;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-        sqlite3_bind_int64(st, 2, now);
-        if ((r = imago_appdb_step_done(db->db, st)) != 0)
-                goto out;
-        sqlite3_finalize(st);
-        st = NULL;
-        if ((r = imago_appdb_prepare(db->db,
-                                     "SELECT id, device, seq, user, name, args, iat, exp, status,"
-                                     " result, done_at FROM commands WHERE id = ?1",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_CMD_GET, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
         if ((r = imago_appdb_step_row(db->db, st)) != 0)
@@ -181,7 +154,28 @@ static int get_tx(struct imago_appdb *db, uint64_t id, int64_t now, struct imago
         c->status = (enum imago_appdb_cmd_status)sqlite3_column_int(st, 8);
         c->done_at = sqlite3_column_int64(st, 10);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
+        return r;
+}
+
+static int expire_read_tx(struct imago_appdb *db, uint64_t id, int64_t now,
+                          struct imago_appdb_cmd *c)
+{
+        sqlite3_stmt *st = NULL;
+        int r;
+
+        /* a command without a result past its expiry is EXPIRED from now on */
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_CMD_EXPIRE, &st)) != 0)
+                goto out;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+        sqlite3_bind_int64(st, 2, now);
+        if ((r = imago_appdb_step_done(db->db, st)) != 0)
+                goto out;
+        imago_appdb_stmt_put(st);
+        st = NULL;
+        r = read_tx(db, id, c);
+out:
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -195,9 +189,19 @@ int imago_appdb_cmd_get_at(struct imago_appdb *db, uint64_t id, int64_t now,
         memset(c, 0, sizeof(*c));
         if (imago_appdb_check_id(id) != 0)
                 return IMAGO_EINVAL;
-        if ((r = imago_appdb_begin(db, 1)) != 0)
+        /* most reads (polling a command) change nothing: a read transaction, no write lock */
+        if ((r = imago_appdb_begin(db, 0)) != 0)
                 return r;
-        r = imago_appdb_end(db, get_tx(db, id, now, c));
+        if ((r = imago_appdb_end(db, read_tx(db, id, c))) != 0 ||
+            c->status != IMAGO_APPDB_CMD_SENT || now < c->exp)
+                goto out;
+        /* SENT at or past exp: store EXPIRED and answer from the write transaction (which sees a
+         * result that came in between, conditional update) */
+        imago_appdb_cmd_free(c);
+        if ((r = imago_appdb_begin(db, 1)) != 0)
+                goto out;
+        r = imago_appdb_end(db, expire_read_tx(db, id, now, c));
+out:
         if (r != 0)
                 imago_appdb_cmd_free(c);
         return r;

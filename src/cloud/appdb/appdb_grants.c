@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#define GRANT_COLUMNS "SELECT id, user, role, grp, not_before, expires, granted_by FROM grants "
-
 static int read_grant(sqlite3_stmt *st, struct imago_appdb_grant *g)
 {
         int r;
@@ -32,10 +30,7 @@ static int add_tx(struct imago_appdb *db, const struct imago_appdb_grant *g, uin
 
         if ((r = imago_appdb_user_exists_tx(db, g->user)) != 0)
                 goto out;
-        if ((r = imago_appdb_prepare(db->db,
-                                     "INSERT INTO grants(user, role, grp, not_before, expires,"
-                                     " granted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_GRANT_ADD, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)g->user);
         sqlite3_bind_int(st, 2, g->role);
@@ -48,7 +43,7 @@ static int add_tx(struct imago_appdb *db, const struct imago_appdb_grant *g, uin
         if (id != NULL)
                 *id = (uint64_t)sqlite3_last_insert_rowid(db->db);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -71,14 +66,14 @@ static int delete_tx(struct imago_appdb *db, uint64_t id)
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, "DELETE FROM grants WHERE id = ?1", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_GRANT_DELETE, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
         if ((r = imago_appdb_step_done(db->db, st)) != 0)
                 goto out;
         r = sqlite3_changes(db->db) == 1 ? 0 : IMAGO_ENOTFOUND;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -98,14 +93,14 @@ static int get_tx(struct imago_appdb *db, uint64_t id, struct imago_appdb_grant 
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, GRANT_COLUMNS "WHERE id = ?1", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_GRANT_GET, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
         if ((r = imago_appdb_step_row(db->db, st)) != 0)
                 goto out;
         r = read_grant(st, g);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -133,8 +128,7 @@ static int list_tx(struct imago_appdb *db, uint64_t user,
         sqlite3_stmt *st = NULL;
         int r, rc;
 
-        if ((r = imago_appdb_prepare(db->db, GRANT_COLUMNS "WHERE ?1 = 0 OR user = ?1 ORDER BY id",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_GRANT_LIST, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)user);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -145,7 +139,7 @@ static int list_tx(struct imago_appdb *db, uint64_t user,
         }
         r = rc == SQLITE_DONE ? 0 : imago_appdb_sqlite_err(db->db, rc);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 

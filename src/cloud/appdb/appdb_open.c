@@ -29,15 +29,19 @@ static int create_private(const char *path)
 static int setup(struct imago_appdb *db)
 {
         sqlite3_stmt *st = NULL;
-        int r;
+        int r, rc;
 
         sqlite3_busy_timeout(db->db, IMAGO_APPDB_BUSY_MS);
         if ((r = imago_appdb_exec(db->db, "PRAGMA foreign_keys = ON")) != 0)
                 goto out;
         if ((r = imago_appdb_exec(db->db, "PRAGMA synchronous = FULL")) != 0)
                 goto out;
-        if ((r = imago_appdb_prepare(db->db, "PRAGMA journal_mode = WAL", &st)) != 0)
+        /* once per handle: these settings hold for the connection's life */
+        if ((rc = sqlite3_prepare_v2(db->db, "PRAGMA journal_mode = WAL", -1, &st, NULL)) !=
+            SQLITE_OK) {
+                r = imago_appdb_sqlite_err(db->db, rc);
                 goto out;
+        }
         if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
             strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
                 IMAGO_ERR("app.db: cannot switch to WAL mode");
@@ -88,6 +92,9 @@ void imago_appdb_close(struct imago_appdb *db)
 {
         if (db == NULL)
                 return;
-        sqlite3_close(db->db);
+        /* every statement is finalized first, so the connection really closes */
+        imago_appdb_stmt_free_all(db);
+        if (sqlite3_close(db->db) != SQLITE_OK)
+                IMAGO_ERR("app.db: close: %s", sqlite3_errmsg(db->db));
         free(db);
 }

@@ -11,28 +11,23 @@ static int bind_tx(struct imago_appdb *db, const char *device, uint64_t user, in
 
         if ((r = imago_appdb_user_exists_tx(db, user)) != 0)
                 goto out;
-        if ((r = imago_appdb_prepare(
-                 db->db,
-                 "INSERT INTO owners(device, user, bound_at) VALUES (?1, ?2, ?3)"
-                 " ON CONFLICT(device) DO NOTHING",
-                 &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_OWNER_BIND, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)user);
         sqlite3_bind_int64(st, 3, now);
         if ((r = imago_appdb_step_done(db->db, st)) != 0)
                 goto out;
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
-        if ((r = imago_appdb_prepare(db->db, "SELECT user FROM owners WHERE device = ?1", &st)) !=
-            0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_OWNER_GET, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         if ((r = imago_appdb_step_row(db->db, st)) != 0)
                 goto out;
         r = (uint64_t)sqlite3_column_int64(st, 0) == user ? 0 : IMAGO_EAPI_BOUND;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -52,8 +47,7 @@ static int owner_tx(struct imago_appdb *db, const char *device, uint64_t *user)
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, "SELECT user FROM owners WHERE device = ?1", &st)) !=
-            0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_OWNER_GET, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         r = imago_appdb_step_row(db->db, st);
@@ -62,7 +56,7 @@ static int owner_tx(struct imago_appdb *db, const char *device, uint64_t *user)
         else if (r == IMAGO_ENOTFOUND)
                 r = 0;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -83,17 +77,17 @@ int imago_appdb_owner(struct imago_appdb *db, const char *device, uint64_t *user
         return r;
 }
 
-static int exec_text(struct imago_appdb *db, const char *sql, const char *s)
+static int exec_text(struct imago_appdb *db, enum imago_appdb_sql id, const char *s)
 {
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, sql, &st)) != 0)
+        if ((r = imago_appdb_stmt(db, id, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -105,7 +99,7 @@ int imago_appdb_unbind(struct imago_appdb *db, const char *device)
                 return IMAGO_EINVAL;
         if ((r = imago_appdb_begin(db, 1)) != 0)
                 return r;
-        return imago_appdb_end(db, exec_text(db, "DELETE FROM owners WHERE device = ?1", device));
+        return imago_appdb_end(db, exec_text(db, IMAGO_APPDB_SQL_OWNER_UNBIND, device));
 }
 
 static int owned_tx(struct imago_appdb *db, uint64_t user,
@@ -115,10 +109,7 @@ static int owned_tx(struct imago_appdb *db, uint64_t user,
         sqlite3_stmt *st = NULL;
         int r, rc;
 
-        if ((r = imago_appdb_prepare(db->db,
-                                     "SELECT device, bound_at FROM owners WHERE user = ?1"
-                                     " ORDER BY device",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_OWNED, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)user);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -129,7 +120,7 @@ static int owned_tx(struct imago_appdb *db, uint64_t user,
         }
         r = rc == SQLITE_DONE ? 0 : imago_appdb_sqlite_err(db->db, rc);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -154,9 +145,7 @@ static int claim_tx(struct imago_appdb *db, const char *nonce, int64_t expiry, c
         int r;
 
         /* the primary key makes the claim: a second insert is a constraint error (IMAGO_EEXIST) */
-        if ((r = imago_appdb_prepare(
-                 db->db, "INSERT INTO nonces(nonce, expiry, device) VALUES (?1, ?2, ?3)", &st)) !=
-            0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_NONCE_CLAIM, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, expiry);
@@ -168,10 +157,9 @@ static int claim_tx(struct imago_appdb *db, const char *nonce, int64_t expiry, c
         if (r != IMAGO_EEXIST || device == NULL)
                 goto out;
         /* claimed before: by this same device (its retry after a lost answer)? */
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
-        if ((r = imago_appdb_prepare(
-                 db->db, "SELECT 1 FROM nonces WHERE nonce = ?1 AND device = ?2", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_NONCE_SAME_DEVICE, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
@@ -182,7 +170,7 @@ static int claim_tx(struct imago_appdb *db, const char *nonce, int64_t expiry, c
         } else
                 r = r == SQLITE_DONE ? IMAGO_EEXIST : IMAGO_EREG_DB;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -219,12 +207,12 @@ static int prune_tx(struct imago_appdb *db, int64_t now)
         int r;
 
         /* a nonce is kept while its token could still be redeemed (refused when now >= exp) */
-        if ((r = imago_appdb_prepare(db->db, "DELETE FROM nonces WHERE expiry < ?1", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_NONCE_PRUNE, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, now);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 

@@ -20,11 +20,7 @@ static int get_tx(struct imago_appdb *db, const char *device, struct imago_appdb
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db,
-                                     "SELECT reported, reported_version, reported_at, desired,"
-                                     " desired_version, desired_at FROM device_state"
-                                     " WHERE device = ?1",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_STATE_GET, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         r = imago_appdb_step_row(db->db, st);
@@ -43,7 +39,7 @@ static int get_tx(struct imago_appdb *db, const char *device, struct imago_appdb
         s->desired_version = (uint64_t)sqlite3_column_int64(st, 4);
         s->desired_at = sqlite3_column_int64(st, 5);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -73,19 +69,11 @@ void imago_appdb_state_free(struct imago_appdb_state *st)
         memset(st, 0, sizeof(*st));
 }
 
-/* The two documents differ only in their column names (constants, never input). */
-static const char *const put_sql[2] = {
-    "UPDATE device_state SET reported = ?1, reported_version = reported_version + 1,"
-    " reported_at = ?2 WHERE device = ?3 AND reported_version = ?4"
-    " RETURNING reported_version",
-    "UPDATE device_state SET desired = ?1, desired_version = desired_version + 1,"
-    " desired_at = ?2 WHERE device = ?3 AND desired_version = ?4"
-    " RETURNING desired_version",
-};
-static const char *const version_sql[2] = {
-    "SELECT reported_version FROM device_state WHERE device = ?1",
-    "SELECT desired_version FROM device_state WHERE device = ?1",
-};
+/* The two documents differ only in their column names. */
+static const enum imago_appdb_sql put_sql[2] = {IMAGO_APPDB_SQL_STATE_PUT_REPORTED,
+                                                IMAGO_APPDB_SQL_STATE_PUT_DESIRED};
+static const enum imago_appdb_sql version_sql[2] = {IMAGO_APPDB_SQL_STATE_VERSION_REPORTED,
+                                                    IMAGO_APPDB_SQL_STATE_VERSION_DESIRED};
 
 static int put_tx(struct imago_appdb *db, int which, const char *device, uint64_t expected,
                   const char *doc, int64_t now, uint64_t *version)
@@ -93,18 +81,15 @@ static int put_tx(struct imago_appdb *db, int which, const char *device, uint64_
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db,
-                                     "INSERT INTO device_state(device) VALUES (?1)"
-                                     " ON CONFLICT(device) DO NOTHING",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_STATE_ROW, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         if ((r = imago_appdb_step_done(db->db, st)) != 0)
                 goto out;
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
         /* conditional update: the write happens only at the expected version */
-        if ((r = imago_appdb_prepare(db->db, put_sql[which], &st)) != 0)
+        if ((r = imago_appdb_stmt(db, put_sql[which], &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, now);
@@ -118,9 +103,9 @@ static int put_tx(struct imago_appdb *db, int which, const char *device, uint64_
         }
         if (r != IMAGO_ENOTFOUND)
                 goto out;
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
-        if ((r = imago_appdb_prepare(db->db, version_sql[which], &st)) != 0)
+        if ((r = imago_appdb_stmt(db, version_sql[which], &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         if ((r = imago_appdb_step_row(db->db, st)) != 0)
@@ -128,7 +113,7 @@ static int put_tx(struct imago_appdb *db, int which, const char *device, uint64_
         *version = (uint64_t)sqlite3_column_int64(st, 0);
         r = IMAGO_ESTATE_VERSION;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -170,17 +155,12 @@ static int clear_tx(struct imago_appdb *db, const char *device)
         int r;
 
         /* the versions move on, so a writer holding an old version loses */
-        if ((r = imago_appdb_prepare(db->db,
-                                     "UPDATE device_state SET reported = '{}',"
-                                     " reported_version = reported_version + 1, reported_at = 0,"
-                                     " desired = '{}', desired_version = desired_version + 1,"
-                                     " desired_at = 0 WHERE device = ?1",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_STATE_CLEAR, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 

@@ -12,17 +12,14 @@ static int refresh_put_tx(struct imago_appdb *db, const uint8_t hash[32], uint64
 
         if ((r = imago_appdb_user_exists_tx(db, user)) != 0)
                 goto out;
-        if ((r = imago_appdb_prepare(db->db,
-                                     "INSERT INTO refresh_tokens(hash, user, expires)"
-                                     " VALUES (?1, ?2, ?3)",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_REFRESH_PUT, &st)) != 0)
                 goto out;
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)user);
         sqlite3_bind_int64(st, 3, expires);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -45,10 +42,7 @@ static int refresh_consume_tx(struct imago_appdb *db, const uint8_t hash[32], in
         int r;
 
         /* the delete is the claim: of two consumers only one sees the row */
-        if ((r = imago_appdb_prepare(db->db,
-                                     "DELETE FROM refresh_tokens WHERE hash = ?1"
-                                     " RETURNING user, expires",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_REFRESH_CONSUME, &st)) != 0)
                 goto out;
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
         r = imago_appdb_step_row(db->db, st);
@@ -68,7 +62,7 @@ static int refresh_consume_tx(struct imago_appdb *db, const uint8_t hash[32], in
         *user = (uint64_t)sqlite3_column_int64(st, 0);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -94,17 +88,17 @@ int imago_appdb_refresh_consume(struct imago_appdb *db, const uint8_t hash[32], 
         return r;
 }
 
-static int exec_u64(struct imago_appdb *db, const char *sql, uint64_t v)
+static int exec_u64(struct imago_appdb *db, enum imago_appdb_sql id, uint64_t v)
 {
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, sql, &st)) != 0)
+        if ((r = imago_appdb_stmt(db, id, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)v);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -116,8 +110,7 @@ int imago_appdb_refresh_drop_user(struct imago_appdb *db, uint64_t user)
                 return IMAGO_EINVAL;
         if ((r = imago_appdb_begin(db, 1)) != 0)
                 return r;
-        return imago_appdb_end(db,
-                               exec_u64(db, "DELETE FROM refresh_tokens WHERE user = ?1", user));
+        return imago_appdb_end(db, exec_u64(db, IMAGO_APPDB_SQL_REFRESH_DROP_USER, user));
 }
 
 static int revoke_tx(struct imago_appdb *db, const uint8_t token_id[16], int64_t expires)
@@ -126,17 +119,13 @@ static int revoke_tx(struct imago_appdb *db, const uint8_t token_id[16], int64_t
         int r;
 
         /* idempotent; a second revocation keeps the later expiry */
-        if ((r = imago_appdb_prepare(db->db,
-                                     "INSERT INTO revoked_tokens(token_id, expires) VALUES (?1, ?2)"
-                                     " ON CONFLICT(token_id) DO UPDATE SET"
-                                     " expires = max(expires, excluded.expires)",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_TOKEN_REVOKE, &st)) != 0)
                 goto out;
         sqlite3_bind_blob(st, 1, token_id, 16, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, expires);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -156,14 +145,13 @@ static int revoked_tx(struct imago_appdb *db, const uint8_t token_id[16])
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, "SELECT 1 FROM revoked_tokens WHERE token_id = ?1",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_TOKEN_REVOKED, &st)) != 0)
                 goto out;
         sqlite3_bind_blob(st, 1, token_id, 16, SQLITE_STATIC);
         r = imago_appdb_step_row(db->db, st);
         r = r == 0 ? 1 : r == IMAGO_ENOTFOUND ? 0 : r;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -185,21 +173,19 @@ static int prune_tx(struct imago_appdb *db, int64_t now)
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, "DELETE FROM refresh_tokens WHERE expires <= ?1",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_REFRESH_PRUNE, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, now);
         if ((r = imago_appdb_step_done(db->db, st)) != 0)
                 goto out;
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         st = NULL;
-        if ((r = imago_appdb_prepare(db->db, "DELETE FROM revoked_tokens WHERE expires <= ?1",
-                                     &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_TOKEN_PRUNE, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, now);
         r = imago_appdb_step_done(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#define USER_COLUMNS "SELECT id, name, pw_hash, created FROM users "
-
 static int read_user(sqlite3_stmt *st, struct imago_appdb_user *u)
 {
         int r;
@@ -27,9 +25,7 @@ static int add_tx(struct imago_appdb *db, const char *name, const char *pw_hash,
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(
-                 db->db, "INSERT INTO users(name, pw_hash, created) VALUES (?1, ?2, ?3)", &st)) !=
-            0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_USER_ADD, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, pw_hash, -1, SQLITE_STATIC);
@@ -39,7 +35,7 @@ static int add_tx(struct imago_appdb *db, const char *name, const char *pw_hash,
         if (id != NULL)
                 *id = (uint64_t)sqlite3_last_insert_rowid(db->db);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -63,11 +59,11 @@ static int get_tx(struct imago_appdb *db, const char *by_name, uint64_t id,
         int r;
 
         if (by_name != NULL) {
-                if ((r = imago_appdb_prepare(db->db, USER_COLUMNS "WHERE name = ?1", &st)) != 0)
+                if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_USER_BY_NAME, &st)) != 0)
                         goto out;
                 sqlite3_bind_text(st, 1, by_name, -1, SQLITE_STATIC);
         } else {
-                if ((r = imago_appdb_prepare(db->db, USER_COLUMNS "WHERE id = ?1", &st)) != 0)
+                if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_USER_BY_ID, &st)) != 0)
                         goto out;
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
         }
@@ -75,7 +71,7 @@ static int get_tx(struct imago_appdb *db, const char *by_name, uint64_t id,
                 goto out;
         r = read_user(st, u);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -112,8 +108,7 @@ static int set_hash_tx(struct imago_appdb *db, uint64_t id, const char *pw_hash)
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, "UPDATE users SET pw_hash = ?1 WHERE id = ?2", &st)) !=
-            0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_USER_SET_HASH, &st)) != 0)
                 goto out;
         sqlite3_bind_text(st, 1, pw_hash, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
@@ -121,7 +116,7 @@ static int set_hash_tx(struct imago_appdb *db, uint64_t id, const char *pw_hash)
                 goto out;
         r = sqlite3_changes(db->db) == 1 ? 0 : IMAGO_ENOTFOUND;
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
@@ -143,7 +138,7 @@ static int list_tx(struct imago_appdb *db, int (*cb)(const struct imago_appdb_us
         sqlite3_stmt *st = NULL;
         int r, rc;
 
-        if ((r = imago_appdb_prepare(db->db, USER_COLUMNS "ORDER BY id", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_USER_LIST, &st)) != 0)
                 goto out;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if ((r = read_user(st, &u)) != 0)
@@ -155,7 +150,7 @@ static int list_tx(struct imago_appdb *db, int (*cb)(const struct imago_appdb_us
         }
         r = rc == SQLITE_DONE ? 0 : imago_appdb_sqlite_err(db->db, rc);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 

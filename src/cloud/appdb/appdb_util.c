@@ -31,13 +31,6 @@ int imago_appdb_exec(sqlite3 *db, const char *sql)
         return rc == SQLITE_OK ? 0 : imago_appdb_sqlite_err(db, rc);
 }
 
-int imago_appdb_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
-{
-        int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-
-        return rc == SQLITE_OK ? 0 : imago_appdb_sqlite_err(db, rc);
-}
-
 int imago_appdb_step_done(sqlite3 *db, sqlite3_stmt *st)
 {
         int rc = sqlite3_step(st);
@@ -56,9 +49,28 @@ int imago_appdb_step_row(sqlite3 *db, sqlite3_stmt *st)
         return imago_appdb_sqlite_err(db, rc);
 }
 
+int imago_appdb_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+        int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+
+        return rc == SQLITE_OK ? 0 : imago_appdb_sqlite_err(db, rc);
+}
+
+/* Run a cached statement that returns no row. */
+static int run(struct imago_appdb *db, enum imago_appdb_sql id)
+{
+        sqlite3_stmt *st = NULL;
+        int r;
+
+        if ((r = imago_appdb_stmt(db, id, &st)) == 0)
+                r = imago_appdb_step_done(db->db, st);
+        imago_appdb_stmt_put(st);
+        return r;
+}
+
 int imago_appdb_begin(struct imago_appdb *db, int write)
 {
-        return imago_appdb_exec(db->db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+        return run(db, write ? IMAGO_APPDB_SQL_BEGIN_WRITE : IMAGO_APPDB_SQL_BEGIN);
 }
 
 int imago_appdb_end(struct imago_appdb *db, int r)
@@ -66,11 +78,13 @@ int imago_appdb_end(struct imago_appdb *db, int r)
         int r2;
 
         if (r == 0) {
-                if ((r2 = imago_appdb_exec(db->db, "COMMIT")) == 0)
+                if ((r2 = run(db, IMAGO_APPDB_SQL_COMMIT)) == 0)
                         return 0;
                 r = r2;
         }
-        if (sqlite3_get_autocommit(db->db) == 0)
+        /* the cached ROLLBACK; sqlite3_exec if it cannot be prepared (out of memory) */
+        if (sqlite3_get_autocommit(db->db) == 0 && run(db, IMAGO_APPDB_SQL_ROLLBACK) != 0 &&
+            sqlite3_get_autocommit(db->db) == 0)
                 (void)sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
         return r;
 }
@@ -110,12 +124,12 @@ int imago_appdb_user_exists_tx(struct imago_appdb *db, uint64_t id)
         sqlite3_stmt *st = NULL;
         int r;
 
-        if ((r = imago_appdb_prepare(db->db, "SELECT 1 FROM users WHERE id = ?1", &st)) != 0)
+        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_USER_EXISTS, &st)) != 0)
                 goto out;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
         r = imago_appdb_step_row(db->db, st);
 out:
-        sqlite3_finalize(st);
+        imago_appdb_stmt_put(st);
         return r;
 }
 
