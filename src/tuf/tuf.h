@@ -78,6 +78,7 @@
 #define IMAGO_TUF_HASHES_MAX     4   /* hash entries per file (sha224/256/384/512) */
 #define IMAGO_TUF_HASH_MAX_LEN   64  /* bytes of the longest supported digest */
 #define IMAGO_TUF_MAX_ROOT_STEPS 256 /* root versions a client follows in one refresh (5.3.3) */
+#define IMAGO_TUF_PATH_PART_MAX  1024 /* bytes of one "/" part of a target path or pattern */
 
 struct imago_tuf_limits {
         size_t root_max;          /* bytes of root metadata */
