@@ -43,6 +43,7 @@ int imago_cli_app(int argc, char **argv); /* cmd_app*.c, cmd_app.h */
 int imago_cli_delta(int argc, char **argv);
 int imago_cli_delta_make(int argc, char **argv);
 int imago_cli_delta_apply(int argc, char **argv);
+int imago_cli_release(int argc, char **argv); /* cmd_release*.c, cmd_release.h */
 
 /* "imago: <cmd>: <msg>" and a pointer to --help; returns IMAGO_CLI_USAGE. */
 int imago_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,6 +17,7 @@ static const struct imago_cli_cmd cmds[] = {
     {"image", imago_cli_image, "sign, verify and inspect MCUboot images"},
     {"ca", imago_cli_ca, "create the fleet's certificate authorities"},
     {"factory", imago_cli_factory, "provision devices at the factory; check batch manifests"},
+    {"release", imago_cli_release, "sign the update repository's root and targets offline (TUF)"},
     {"delta", imago_cli_delta, "make and apply zstd --patch-from deltas between images"},
     {"app", imago_cli_app, "play the mobile app: account, devices, state, commands, setup"},
     {"version", cmd_version, "print the version"},
