@@ -49,7 +49,8 @@ static int put_str(struct cbuf *b, const char *s, size_t n)
         for (i = 0; i < n; i++) {
                 if (s[i] != '"' && s[i] != '\\')
                         continue;
-                if ((r = put(b, s + start, i - start)) != IMAGO_OK || (r = put(b, "\\", 1)) != IMAGO_OK)
+                if ((r = put(b, s + start, i - start)) != IMAGO_OK ||
+                    (r = put(b, "\\", 1)) != IMAGO_OK)
                         return r;
                 start = i;
         }

@@ -190,7 +190,8 @@ static const char *const ROOT_ROLES[4] = {"root", "timestamp", "snapshot", "targ
 
 static int parse_root(json_t *s, const struct imago_tuf_limits *lim, struct imago_tuf_meta *m)
 {
-        json_t *roles = json_object_get(s, "roles"), *cs = json_object_get(s, "consistent_snapshot");
+        json_t *roles = json_object_get(s, "roles"),
+               *cs = json_object_get(s, "consistent_snapshot");
         size_t i;
         int r;
 

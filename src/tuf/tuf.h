@@ -73,11 +73,11 @@
 #define IMAGO_TUF_TIMESTAMP_MAX  (16u * 1024u)
 #define IMAGO_TUF_SNAPSHOT_MAX   (2u * 1024u * 1024u)
 #define IMAGO_TUF_TARGETS_MAX    (16u * 1024u * 1024u)
-#define IMAGO_TUF_KEYID_MAX      128 /* characters of a key id (sha256: 64, sha512: 128) */
-#define IMAGO_TUF_ROLE_NAME_MAX  255 /* bytes of a (delegated) role name */
-#define IMAGO_TUF_HASHES_MAX     4   /* hash entries per file (sha224/256/384/512) */
-#define IMAGO_TUF_HASH_MAX_LEN   64  /* bytes of the longest supported digest */
-#define IMAGO_TUF_MAX_ROOT_STEPS 256 /* root versions a client follows in one refresh (5.3.3) */
+#define IMAGO_TUF_KEYID_MAX      128  /* characters of a key id (sha256: 64, sha512: 128) */
+#define IMAGO_TUF_ROLE_NAME_MAX  255  /* bytes of a (delegated) role name */
+#define IMAGO_TUF_HASHES_MAX     4    /* hash entries per file (sha224/256/384/512) */
+#define IMAGO_TUF_HASH_MAX_LEN   64   /* bytes of the longest supported digest */
+#define IMAGO_TUF_MAX_ROOT_STEPS 256  /* root versions a client follows in one refresh (5.3.3) */
 #define IMAGO_TUF_PATH_PART_MAX  1024 /* bytes of one "/" part of a target path or pattern */
 
 struct imago_tuf_limits {
