@@ -138,10 +138,10 @@ int main(int argc, char **argv)
         o.method = "GET";
         o.seconds = 5;
         o.threads = 1;
-        for (i = 1; i < argc; i++) {
-                const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-                if (v == NULL)
-                        return usage();
+        if (argc % 2 != 1)
+                return usage(); /* options come in pairs */
+        for (i = 1; i + 1 < argc; i += 2) {
+                const char *a = argv[i], *v = argv[i + 1];
                 if (strcmp(a, "--host") == 0)
                         o.c.host = v;
                 else if (strcmp(a, "--port") == 0) {
@@ -173,7 +173,6 @@ int main(int argc, char **argv)
                                 return usage();
                 } else
                         return usage();
-                i++;
         }
         if (o.c.host == NULL || port == 0 || o.c.ca_path == NULL || o.path == NULL)
                 return usage();

@@ -195,8 +195,8 @@ static void test_malformed_request_line_400(void **state)
             "TRACE /x HTTP/1.1\r\nHost: a\r\n\r\n",
             /* Framing two parsers could read two ways (smuggling). */
             "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde",
-            "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: "
-            "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            ("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: "
+             "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
         };
         char out[2048];
         struct fixture f;
