@@ -128,9 +128,13 @@ static int list_tx(struct imago_appdb *db, uint64_t user,
         sqlite3_stmt *st = NULL;
         int r, rc;
 
-        if ((r = imago_appdb_stmt(db, IMAGO_APPDB_SQL_GRANT_LIST, &st)) != 0)
+        /* two statements: "?1 = 0 OR user = ?1" would scan every grant for one user's */
+        if ((r = imago_appdb_stmt(
+                 db, user == 0 ? IMAGO_APPDB_SQL_GRANT_LIST_ALL : IMAGO_APPDB_SQL_GRANT_LIST_USER,
+                 &st)) != 0)
                 goto out;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)user);
+        if (user != 0)
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)user);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if ((r = read_grant(st, &g)) != 0)
                         goto out;

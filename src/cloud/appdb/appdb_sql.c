@@ -41,7 +41,9 @@ static const char *const sql[IMAGO_APPDB_SQL_COUNT] = {
                                   " granted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [IMAGO_APPDB_SQL_GRANT_DELETE] = "DELETE FROM grants WHERE id = ?1",
     [IMAGO_APPDB_SQL_GRANT_GET] = GRANT_COLUMNS "WHERE id = ?1",
-    [IMAGO_APPDB_SQL_GRANT_LIST] = GRANT_COLUMNS "WHERE ?1 = 0 OR user = ?1 ORDER BY id",
+    [IMAGO_APPDB_SQL_GRANT_LIST_ALL] = GRANT_COLUMNS "ORDER BY id",
+    /* one user's (every authenticated /v1/me): the grants_user index, already in id order */
+    [IMAGO_APPDB_SQL_GRANT_LIST_USER] = GRANT_COLUMNS "WHERE user = ?1 ORDER BY id",
 
     /* ownership and registration-token nonces */
     [IMAGO_APPDB_SQL_OWNER_BIND] = "INSERT INTO owners(device, user, bound_at) VALUES (?1, ?2, ?3)"
