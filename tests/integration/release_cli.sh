@@ -275,5 +275,67 @@ expect_rc 0 "targets with the remaining keys (t2 t3) verify under root v2" \
   $R combine --root root-2.json --in targets.json --sig t2.sig --sig t3.sig --out targets-v2root.json
 expect_rc 0 "verify" $R verify --root root-2.json targets-v2root.json
 
+# ---- imago-tuf (the device's TUF client) accepts a repository made with these commands --------
+# snapshot and timestamp are written here with jq and signed with `imago release sign` and the
+# online keys (imago-cloud's job in production).
+if [ -x "$IMAGO_BIN/imago-tuf" ]; then
+  TUF="$IMAGO_BIN/imago-tuf"
+  EXP=$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)
+  online() { # role version meta-json out
+    local b; b=$(basename "$4")
+    jq -n --arg t "$1" --argjson v "$2" --arg e "$EXP" --argjson m "$3" \
+      '{signed: {_type: $t, spec_version: "1.0.31", version: $v, expires: $e, meta: $m}, signatures: []}' > "u-$b"
+    "$IMAGO" release sign --key "$([ "$1" = snapshot ] && echo sn.key || echo ts.key)" --in "u-$b" --out "s-$b" --force >/dev/null &&
+      "$IMAGO" release combine --root root-2.json --in "u-$b" --sig "s-$b" --out "$4" --force >/dev/null
+  }
+  mkdir -p repo/metadata repo/targets/fw client/md client/out
+  cp root-1.json repo/metadata/1.root.json
+  cp root-2.json repo/metadata/2.root.json
+  cp targets-v2root.json repo/metadata/1.targets.json
+  online snapshot 1 '{"targets.json": {"version": 1}}' repo/metadata/1.snapshot.json &&
+    online timestamp 1 '{"snapshot.json": {"version": 1}}' repo/metadata/timestamp.json &&
+    ok "snapshot and timestamp signed with imago release sign" || bad "snapshot/timestamp"
+  cp fw-1.2.0.bin "repo/targets/fw/$SHA256.thermo-1.2.0.bin"
+  cp fw-1.2.0.bin "repo/targets/fw/$SHA512.thermo-1.2.0.bin"
+  # shellcheck source=lib/common.bash
+  . "$IMAGO_SRC/tests/integration/lib/common.bash"
+  port=$(free_port)
+  python3 -m http.server --bind 127.0.0.1 --directory repo "$port" >http.log 2>&1 &
+  hpid=$!
+  trap 'kill "$hpid" 2>/dev/null || true; wait "$hpid" 2>/dev/null || true; rm -rf "$T"' EXIT
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
+  U="http://127.0.0.1:$port"
+  expect_rc 0 "imago-tuf init with root v1" "$TUF" --metadata-dir client/md init root-1.json
+  expect_rc 0 "imago-tuf refresh: root chain 1 -> 2, timestamp, snapshot, targets" \
+    "$TUF" --metadata-dir client/md --metadata-url "$U/metadata/" refresh
+  jq -e '.signed.version == 2' client/md/root.json >/dev/null && ok "client trusts root v2" || bad "client root"
+  expect_rc 0 "imago-tuf downloads the target" "$TUF" --metadata-dir client/md --metadata-url "$U/metadata/" \
+    --target-name fw/thermo-1.2.0.bin --target-base-url "$U/targets/" --target-dir client/out download
+  found=$(find client/out -type f -name '*thermo-1.2.0.bin' | head -1)
+  [ -n "$found" ] && cmp -s "$found" fw-1.2.0.bin && ok "downloaded image matches" || bad "downloaded image: $(ls -R client/out)"
+  # The server publishes targets v2 signed with the revoked t1 (+ t3): the client refuses it.
+  jq '.signed.version = 2' targets.json > t-v2.json
+  "$IMAGO" release sign --key ../h_t1/t1.key --in t-v2.json --out v2t1.sig >/dev/null
+  "$IMAGO" release sign --key ../h_t3/t3.key --passphrase-file ../h_t3/pass.txt --in t-v2.json --out v2t3.sig >/dev/null
+  jq --slurpfile a v2t1.sig --slurpfile b v2t3.sig '.signatures = [$a[0], $b[0]]' t-v2.json > repo/metadata/2.targets.json
+  online snapshot 2 '{"targets.json": {"version": 2}}' repo/metadata/2.snapshot.json
+  online timestamp 2 '{"snapshot.json": {"version": 2}}' timestamp-2.json && cp timestamp-2.json repo/metadata/timestamp.json
+  expect_rc 1 "attack_key_revoked_by_root_rotation: imago-tuf refuses targets signed with the revoked key" \
+    "$TUF" --metadata-dir client/md --metadata-url "$U/metadata/" refresh
+  grep -q "IMAGO_ETUF_THRESHOLD" err.txt && ok "the client names the threshold" || bad "client error: $(cat err.txt)"
+  jq -e '.signed.version == 1' client/md/targets.json >/dev/null && ok "client keeps targets v1" || bad "client targets changed"
+  # The same targets v2 signed with t2 + t3 instead: accepted (the refusal was the revoked key).
+  "$IMAGO" release sign --key ../h_t2/t2.key --in t-v2.json --out v2t2.sig >/dev/null
+  rm -f repo/metadata/2.targets.json
+  "$IMAGO" release combine --root root-2.json --in t-v2.json --sig v2t2.sig --sig v2t3.sig --out repo/metadata/2.targets.json >/dev/null
+  expect_rc 0 "imago-tuf accepts targets v2 signed by the remaining keys" \
+    "$TUF" --metadata-dir client/md --metadata-url "$U/metadata/" refresh
+  jq -e '.signed.version == 2' client/md/targets.json >/dev/null && ok "client trusts targets v2" || bad "client targets v2"
+  kill "$hpid" 2>/dev/null || true
+  wait "$hpid" 2>/dev/null || true
+else
+  echo "skip imago-tuf checks (no $IMAGO_BIN/imago-tuf)"
+fi
+
 ls ./*.tmp.* >/dev/null 2>&1 && bad "temporary file left" || ok "no temporary files left"
 exit $fail
