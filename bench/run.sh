@@ -46,3 +46,5 @@ echo
 IMAGO_BIN=$B bench/enrol/bench_enrol.sh 500
 echo
 IMAGO_BIN=$B bench/cmd/bench_cmd.sh 10 15
+echo
+bench/delta/bench_delta.sh "$B"
