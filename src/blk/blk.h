@@ -39,6 +39,7 @@
 #define IMAGO_BLK_FRAME_MAX    (IMAGO_BLK_HDR_LEN + IMAGO_BLK_OBJ_MAX + IMAGO_BLK_BLOCK_MAX)
 #define IMAGO_BLK_OFF_LIMIT    (UINT64_C(1) << 48) /* offsets and totals are below this */
 #define IMAGO_BLK_LENGTH_MAX   (UINT64_C(1) << 30) /* largest object a receiver accepts */
+#define IMAGO_BLK_BLOCKS_MAX   (UINT64_C(1) << 17) /* blocks per object: a 16 KiB bitmap */
 #define IMAGO_BLK_WINDOW_MAX   32u
 #define IMAGO_BLK_PROGRESS_MAX (28u + IMAGO_BLK_OBJ_MAX)
 #define IMAGO_BLK_TOPIC_MAX    64
@@ -144,11 +145,12 @@ int imago_blk_progress_decode(const uint8_t *buf, size_t len, struct imago_blk_p
 typedef int (*imago_blk_write_fn)(void *arg, uint64_t off, const uint8_t *data, size_t len);
 
 struct imago_blk_rx_cfg {
-        const char *obj;     /* valid object name */
-        uint64_t length;     /* expected length, <= IMAGO_BLK_LENGTH_MAX */
-        uint32_t block;      /* 1 .. IMAGO_BLK_BLOCK_MAX */
-        unsigned window;     /* 1 .. IMAGO_BLK_WINDOW_MAX requests outstanding */
-        uint32_t tid;        /* nonzero, new for every run */
+        const char *obj; /* valid object name */
+        uint64_t length; /* expected length, <= IMAGO_BLK_LENGTH_MAX */
+        uint32_t block;  /* 1 .. IMAGO_BLK_BLOCK_MAX, and length / block <= IMAGO_BLK_BLOCKS_MAX */
+        unsigned window; /* 1 .. IMAGO_BLK_WINDOW_MAX requests outstanding, and blocks
+                            requested at most window - 1 beyond the contiguous prefix */
+        uint32_t tid;    /* nonzero, new for every run */
         uint64_t timeout_ms; /* re-request after this long without an answer, > 0 */
         imago_blk_write_fn write;
         void *arg;

@@ -59,6 +59,8 @@ int imago_blk_rx_init(struct imago_blk_rx *rx, const struct imago_blk_rx_cfg *cf
         rx->write = cfg->write;
         rx->arg = cfg->arg;
         rx->nblocks = (cfg->length + cfg->block - 1) / cfg->block;
+        if (rx->nblocks > IMAGO_BLK_BLOCKS_MAX)
+                goto out;
         rc = IMAGO_ENOMEM;
         if ((rx->bitmap = calloc((size_t)(rx->nblocks / 8 + 1), 1)) == NULL)
                 goto out;
@@ -107,7 +109,9 @@ int imago_blk_rx_next(struct imago_blk_rx *rx, uint64_t now_ms, struct imago_blk
                         return 1;
                 }
         }
-        if (free_slot == IMAGO_BLK_WINDOW_MAX || rx->next >= rx->nblocks)
+        /* a sliding window: nothing further than window blocks from the contiguous prefix */
+        if (free_slot == IMAGO_BLK_WINDOW_MAX || rx->next >= rx->nblocks ||
+            rx->next >= rx->prefix + rx->window)
                 return 0;
         rx->slot[free_slot].used = 1;
         rx->slot[free_slot].need_send = 0;

@@ -164,6 +164,8 @@ static unsigned run(struct imago_blk_rx *rx, struct net *n, uint64_t *now, unsig
                         assert_true(imago_blk_rx_inflight(rx) <= rx->window);
                         assert_true(req.off < rx->length);
                         assert_true(req.len >= 1 && req.len <= rx->block);
+                        /* the sliding window: never past window blocks from the prefix */
+                        assert_true(req.off / rx->block < rx->prefix + rx->window);
                         cloud_handle(n, &req);
                         moved = 1;
                 }
@@ -647,6 +649,11 @@ static void test_init_refuses(void **state)
         cfg.block = 16;
         cfg.length = IMAGO_BLK_LENGTH_MAX + 1;
         assert_int_equal(imago_blk_rx_init(&rx, &cfg, NULL), IMAGO_EINVAL);
+        cfg.length = IMAGO_BLK_BLOCKS_MAX * 16 + 1; /* one block too many for the bitmap */
+        assert_int_equal(imago_blk_rx_init(&rx, &cfg, NULL), IMAGO_EINVAL);
+        cfg.length = IMAGO_BLK_BLOCKS_MAX * 16;
+        assert_int_equal(imago_blk_rx_init(&rx, &cfg, NULL), IMAGO_OK);
+        imago_blk_rx_free(&rx);
         cfg.length = 100;
         cfg.tid = 0;
         assert_int_equal(imago_blk_rx_init(&rx, &cfg, NULL), IMAGO_EINVAL);
