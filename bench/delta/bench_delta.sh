@@ -4,7 +4,8 @@
 #   - 1 MiB and 16 MiB random images with scattered small changes (1 edit of 1..16 bytes per
 #     8 KiB on average, plus two insertions that shift what follows);
 #   - a recompiled program: imago-demo-payload (examples/boot-payload) linked statically, built
-#     twice with a changed version string.
+#     again with a changed version string ("program"), and with that and one more function
+#     ("program-code").
 # Usage: bench/delta/bench_delta.sh [BUILD_DIR]   (imago from BUILD_DIR; prints a Markdown block)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,6 +43,14 @@ for v in 1.0.0 1.1.0-rc1; do
 done
 mv payload-1.0.0 program.old
 mv payload-1.1.0-rc1 program.new
+# The same with a code change as well: one more function, so the code after it moves.
+{
+  cat payload_v.c
+  printf '#include <stdio.h>\n__attribute__((constructor)) static void v2_banner(void)\n'
+  printf '{ if (getenv("IMAGO_PAYLOAD_BANNER")) fprintf(stderr, "payload v2 (%%s)\\n", imago_payload_version); }\n'
+} >payload_code.c
+cc -O2 -static -o program-code.new payload_code.c
+cp program.old program-code.old
 
 # run OUT CMD...: runs CMD under /usr/bin/time; "seconds peak_KiB" into OUT.
 run() {
@@ -54,7 +63,7 @@ echo "### Delta updates: imago (zstd --patch-from) vs bsdiff and xdelta3"
 echo
 echo "| pair | target bytes | tool | delta bytes | % of target | make s | make peak MiB | apply s | apply peak MiB |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for p in random-1MiB random-16MiB program; do
+for p in random-1MiB random-16MiB program program-code; do
   old=$p.old new=$p.new
   tl=$(stat -c %s "$new")
   sha=$(sha256sum "$new" | cut -c1-64)
