@@ -29,11 +29,11 @@
 #define IMAGO_REL_META_MAX    (32U * 1024U * 1024U) /* one metadata file */
 #define IMAGO_REL_SIG_MAX     (16U * 1024U)         /* one detached signature file */
 #define IMAGO_REL_KEYS_MAX    32U                   /* keys of one role */
-#define IMAGO_REL_SIGS_MAX    256U                  /* signatures of one metadata file */
-#define IMAGO_REL_DAYS_MAX    3660U                 /* --expires at most ten years */
-#define IMAGO_REL_NAME_MAX    1024U                 /* target name */
-#define IMAGO_REL_SPEC        "1.0.31"              /* spec_version written */
-#define IMAGO_REL_EXPIRES_LEN 20                    /* "YYYY-MM-DDTHH:MM:SSZ" */
+#define IMAGO_REL_SIGS_MAX    64U      /* signatures of one metadata file (as imago_tuf) */
+#define IMAGO_REL_DAYS_MAX    3660U    /* --expires at most ten years */
+#define IMAGO_REL_NAME_MAX    1024U    /* target name */
+#define IMAGO_REL_SPEC        "1.0.31" /* spec_version written */
+#define IMAGO_REL_EXPIRES_LEN 20       /* "YYYY-MM-DDTHH:MM:SSZ" */
 
 /* The four top-level roles, in the order they are printed. */
 extern const char *const imago_rel_roles[4];

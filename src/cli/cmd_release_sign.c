@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define CMD "release sign"
 
@@ -54,6 +55,7 @@ int imago_cli_release_sign(int argc, char **argv)
         char digest[65];
         char *pass = NULL;
         int i, m, force = 0, r, rc = IMAGO_CLI_FAIL;
+        int64_t exp = 0;
 
         for (i = 1; i < argc; i++) {
                 if (imago_cli_is_help(argv[i])) {
@@ -102,6 +104,11 @@ int imago_cli_release_sign(int argc, char **argv)
                (long long)json_integer_value(json_object_get(s, "version")),
                json_string_value(json_object_get(s, "expires")));
         printf("  signed part sha256 %s\n", digest);
+        if (imago_tuf_time_parse(json_string_value(json_object_get(s, "expires")), &exp) ==
+                IMAGO_OK &&
+            exp <= (int64_t)time(NULL))
+                fprintf(stderr, "imago: " CMD ": warning: %s has expired: clients will refuse it\n",
+                        in);
         printf("%s: signature by key %s", out, json_string_value(json_object_get(sig, "keyid")));
         if (strcmp(imago_rel_type(meta), "root") == 0)
                 print_roles(s, json_string_value(json_object_get(sig, "keyid")));

@@ -178,8 +178,9 @@ expect_rc 1 "a signature file that is not one" $R combine --root root-1.json --i
 
 # expired metadata
 jq '.signed.expires = "2020-01-01T00:00:00Z"' targets.json > old.json
-"$IMAGO" release sign --key ../h_t1/t1.key --in old.json --out o1.sig >/dev/null
-"$IMAGO" release sign --key ../h_t2/t2.key --in old.json --out o2.sig >/dev/null
+expect_rc 0 "sign expired metadata" "$IMAGO" release sign --key ../h_t1/t1.key --in old.json --out o1.sig
+expect_err "has expired" "sign warns that the metadata has expired"
+"$IMAGO" release sign --key ../h_t2/t2.key --in old.json --out o2.sig >/dev/null 2>&1
 expect_rc 0 "combine expired metadata" $R combine --root root-1.json --in old.json --sig o1.sig --sig o2.sig --out old-signed.json
 expect_rc 1 "verify refuses expired metadata" $R verify --root root-1.json old-signed.json
 expect_err "IMAGO_ETUF_EXPIRED" "ETUF_EXPIRED named"
