@@ -174,6 +174,31 @@ jq '.signed.extra = 1 | .signed.version = 1.5' targets.json > float.json
 expect_rc 1 "a real number in metadata refused" $R verify --root root-1.json float.json
 printf '{"signed":{},"signed":{},"signatures":[]}' > dup.json
 expect_rc 1 "duplicate keys refused" $R verify --root root-1.json dup.json
+# strict reading: each of these is refused (exit 1) and named IMAGO_ETUF_FORMAT or IMAGO_EMALFORMED
+strict_bad() { # description jq-filter file
+  jq "$2" "$3" > strict.json
+  expect_rc 1 "strict: $1" $R verify --root root-1.json strict.json
+  grep -q "IMAGO_ETUF_FORMAT\|IMAGO_EMALFORMED" err.txt || bad "strict: $1: $(cat err.txt)"
+}
+strict_bad "extra top-level member" '.extra = 1' targets-2of3.json
+strict_bad "signatures not an array" '.signatures = {}' targets-2of3.json
+strict_bad "upper-case key id" '.signatures[0].keyid |= ascii_upcase' targets-2of3.json
+strict_bad "signature with an extra member" '.signatures[0].x = 1' targets-2of3.json
+strict_bad "two signatures by one key" '.signatures[1] = .signatures[0]' targets-2of3.json
+strict_bad "unknown _type" '.signed._type = "mirrors"' targets-2of3.json
+strict_bad "spec_version 2" '.signed.spec_version = "2.0.0"' targets-2of3.json
+strict_bad "version 0" '.signed.version = 0' targets-2of3.json
+strict_bad "expires without Z" '.signed.expires |= rtrimstr("Z")' targets-2of3.json
+strict_bad "root: threshold 0" '.signed.roles.root.threshold = 0' root-1.json
+strict_bad "root: threshold above its keys" '.signed.roles.snapshot.threshold = 2' root-1.json
+strict_bad "root: a key id that is not its key's hash" '.signed.keys |= with_entries(.key |= (.[1:] + "0"))' root-1.json
+strict_bad "root: a role lists an unknown key" '.signed.roles.timestamp.keyids = ["'"$(printf '%064d' 0)"'"]' root-1.json
+strict_bad "root: a fifth role" '.signed.roles.mirror = .signed.roles.root' root-1.json
+strict_bad "root: a role without keyids" '.signed.roles.targets |= del(.keyids)' root-1.json
+head -c 40000000 /dev/zero > huge.json
+expect_rc 1 "strict: a file over the size limit" $R verify --root root-1.json huge.json
+expect_err "IMAGO_ETOOBIG" "ETOOBIG named"
+rm -f huge.json
 expect_rc 1 "a signature file that is not one" $R combine --root root-1.json --in targets.json --sig targets.json --out refused.json
 
 # expired metadata
