@@ -43,8 +43,7 @@ len() { stat -c %s "$1"; }
 notmp() { ! ls ./*.tmp.* >/dev/null 2>&1; }
 
 for pair in "old.bin new.bin" "prog1 prog2"; do
-  set -- $pair
-  o=$1 n=$2
+  read -r o n <<<"$pair"
   if "$IMAGO" delta make --base "$o" --target "$n" --out "$n.delta" >make.out; then
     grep -q "^target sha256: $(sha "$n")$" make.out && grep -q "^target length: $(len "$n")$" make.out &&
       ok "$n: make prints the target length and sha256 ($(grep '^delta:' make.out))" ||
