@@ -12,6 +12,7 @@
 # imago-example-thermostat, onboarded through its setup portal by `imago app`.  The rate stays
 # under the API's per-account limit (20/s).  Everything on 127.0.0.1; every process is stopped.
 set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${IMAGO_BIN:-build}" && pwd)
 RATE=${1:-10}
 SECS=${2:-15}
@@ -29,7 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=../../tests/integration/lib/common.bash
+. "$src/tests/integration/lib/common.bash" # free_port, device_conf
 wait_for() { # tenths command...
   local n=$1
   shift
@@ -45,9 +47,9 @@ printf 'bench wifi\n' >wifi.pw
 mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
 export SOFTHSM2_CONF=$work/softhsm2.conf
-softhsm2-util --init-token --free --label bench-1 --pin 2468 --so-pin 13579111 >/dev/null
+softhsm2-util --init-token --free --label dev-1 --pin 2468 --so-pin 13579111 >/dev/null
 printf '2468\n' >pin
-"$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=bench-{n}' \
+"$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
   --pin-file pin --count 1 --out batch --batch bench >labels.txt
 id=$(awk '$1 == "id" {print $2}' labels.txt)
 code=$(awk '$1 == "setup" {print $3}' labels.txt)
@@ -65,20 +67,8 @@ export IMAGO_API=https://127.0.0.1:$aport IMAGO_API_CA=$work/ca/root.crt IMAGO_S
 "$B/imago" app signup --user bench --password-file user.pw >/dev/null
 "$B/imago" app login --user bench --password-file user.pw >/dev/null
 "$B/imago" app token --out regtoken.txt >/dev/null
-cat >dev.conf <<EOF
-token = pkcs11:token=bench-1
-pin_file = $work/pin
-store = $work/batch/devices/1.store
-host = 127.0.0.1
-port = $mport
-ca = $work/ca/server-ca.crt
-root_ca = $work/ca/root.crt
-server_name = localhost
-backoff_max = 1
-portal_host = 127.0.0.1
-portal_port = $pport
-command_key = $work/data/keys/command.pub
-EOF
+device_conf 1 "backoff_max = 1" "portal_host = 127.0.0.1" "portal_port = $pport" \
+  "command_key = $work/data/keys/command.pub" >dev.conf
 "$B/imago-example-thermostat" --config dev.conf >dev.log 2>&1 &
 pids+=($!)
 wait_for 200 grep -q "setup portal on" dev.log || { cat dev.log >&2; exit 1; }

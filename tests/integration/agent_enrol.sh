@@ -42,21 +42,7 @@ id=$(awk '$1 == "id" {print $2}' labels.txt)
 
 cloud_create data cloud.log batch/manifest.json || fail "imago-cloud up did not start"
 
-conf() { # extra lines
-  cat <<EOF
-# imago-agent test device
-token = pkcs11:token=dev-1
-pin_file = $work/pin
-store = $work/batch/devices/1.store
-host = 127.0.0.1
-port = $mport
-ca = $work/ca/server-ca.crt
-root_ca = $work/ca/root.crt
-server_name = localhost
-keepalive = 30
-EOF
-  printf '%s\n' "$@"
-}
+conf() { device_conf 1 "keepalive = 30" "$@"; } # extra lines
 conf >agent.conf
 
 # 1. First start: enrol with the birth certificate (token key), store, reconnect.

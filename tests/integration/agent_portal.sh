@@ -55,19 +55,7 @@ openssl pkey -in other.key -pubout -outform der | openssl dgst -sha256 -binary |
 
 pport=$(free_port)
 mport=$(free_port) # nothing listens there: the configured agent just keeps retrying
-cat >agent.conf <<EOF
-token = pkcs11:token=dev-1
-pin_file = $work/pin
-store = $work/batch/devices/1.store
-host = 127.0.0.1
-port = $mport
-ca = $work/ca/server-ca.crt
-root_ca = $work/ca/root.crt
-server_name = localhost
-backoff_max = 1
-portal_host = 127.0.0.1
-portal_port = $pport
-EOF
+device_conf 1 "backoff_max = 1" "portal_host = 127.0.0.1" "portal_port = $pport" >agent.conf
 
 # start_agent [flags]: background agent; waits for the portal or for the link's first try.
 start_agent() {

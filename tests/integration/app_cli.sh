@@ -405,20 +405,8 @@ qr=$(awk '$1 == "QR" {print $2}' labels.txt)
 [ "$qr" = "IMAGO:1:$id:$dcode:$dfp" ] || fail "label: $(cat labels.txt)"
 secrets+=("$dcode" wifi-secret-passphrase 4321)
 pport=$(free_port)
-cat >device.conf <<EOF
-token = pkcs11:token=dev-1
-pin_file = $work/pin
-store = $work/batch/devices/1.store
-host = 127.0.0.1
-port = $mport
-ca = $work/ca/server-ca.crt
-root_ca = $work/ca/root.crt
-server_name = localhost
-backoff_max = 1
-portal_host = 127.0.0.1
-portal_port = $pport
-command_key = $work/data/keys/command.pub
-EOF
+device_conf 1 "backoff_max = 1" "portal_host = 127.0.0.1" "portal_port = $pport" \
+  "command_key = $work/data/keys/command.pub" >device.conf
 "$DEVICE" --config device.conf --verbose >device.out 2>device.err &
 dpid=$!
 pids+=("$dpid")

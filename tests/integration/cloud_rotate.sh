@@ -78,21 +78,7 @@ BID=$(openssl x509 -in devfleet/devices/1.crt -noout -subject -nameopt multiline
 logged_since() { tail -n +"$1" cloud.log | grep -q -- "$2"; } # LINE PATTERN
 cloud_create data cloud.log batch/manifest.json devfleet/manifest.json || fail "imago-cloud up did not start"
 
-conf() { # extra lines
-  cat <<EOT
-token = pkcs11:token=dev-1
-pin_file = $work/pin
-store = $work/batch/devices/1.store
-host = 127.0.0.1
-port = $mport
-ca = $work/ca/server-ca.crt
-root_ca = $work/ca/root.crt
-server_name = localhost
-keepalive = 30
-backoff_max = 2
-EOT
-  printf '%s\n' "$@"
-}
+conf() { device_conf 1 "keepalive = 30" "backoff_max = 2" "$@"; } # extra lines
 conf >a.conf
 conf "mode = development" "key_file = $work/devfleet/devices/1.key" \
   "birth_cert = $work/devfleet/devices/1.crt" >b.conf

@@ -100,20 +100,8 @@ ok "alice: signup, login, registration token (mallory: another account)"
 
 # --- 2. the device: setup portal only, configured by the app ---------------------------------
 dev_conf() { # n portal-port
-  cat <<EOF
-token = pkcs11:token=dev-$1
-pin_file = $work/pin
-store = $work/batch/devices/$1.store
-host = 127.0.0.1
-port = $mport
-ca = $work/ca/server-ca.crt
-root_ca = $work/ca/root.crt
-server_name = localhost
-backoff_max = 1
-portal_host = 127.0.0.1
-portal_port = $2
-command_key = $work/data/keys/command.pub
-EOF
+  device_conf "$1" "backoff_max = 1" "portal_host = 127.0.0.1" "portal_port = $2" \
+    "command_key = $work/data/keys/command.pub"
 }
 pport=$(free_port)
 dev_conf 1 "$pport" >dev.conf

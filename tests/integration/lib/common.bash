@@ -7,6 +7,17 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# device_conf N [LINE...]: the imago-agent config of device N of a `imago factory provision` batch
+# made in $work (SoftHSM2 token dev-N, PIN in $work/pin, store $work/batch/devices/N.store), pointing
+# at the broker on 127.0.0.1:$mport with the CA files of $work/ca; extra "key = value" LINEs follow.
+device_conf() {
+  local n=$1
+  shift
+  printf '%s\n' "token = pkcs11:token=dev-$n" "pin_file = $work/pin" "store = $work/batch/devices/$n.store" \
+    "host = 127.0.0.1" "port = $mport" "ca = $work/ca/server-ca.crt" "root_ca = $work/ca/root.crt" \
+    "server_name = localhost" "$@"
+}
+
 # cloud_start DATA LOG: `imago-cloud up` in the background (appending to LOG), then wait until
 # the broker accepts connections and the service's own MQTT client is connected.  Sets cpid.
 cloud_start() {
