@@ -147,7 +147,11 @@ int imago_https_status_of(int err)
                 return 200;
         case IMAGO_EINVAL:
         case IMAGO_EMALFORMED:
+        case IMAGO_ETRAILING:
+        case IMAGO_ERANGE:
         case IMAGO_ESTATE_DOC:
+        case IMAGO_EAUTH_POLICY:
+        case IMAGO_ECMD_MALFORMED:
                 return 400;
         case IMAGO_EAPI_AUTH:
         case IMAGO_EAUTH_PASSWORD:
@@ -158,6 +162,7 @@ int imago_https_status_of(int err)
         case IMAGO_EAUTH_REFRESH:
                 return 401;
         case IMAGO_EAUTH_DENIED:
+        case IMAGO_EPERM:
         case IMAGO_ESETUP_CODE:
                 return 403;
         case IMAGO_ENOTFOUND:
@@ -169,6 +174,7 @@ int imago_https_status_of(int err)
         case IMAGO_ESTATE_VERSION:
         case IMAGO_EAPI_BOUND:
         case IMAGO_ESTATE:
+        case IMAGO_EREG_STATE:
                 return 409;
         case IMAGO_ETOOBIG:
                 return 413;

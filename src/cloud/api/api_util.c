@@ -18,46 +18,8 @@
 
 int imago_api_status(int err)
 {
-        switch (err) {
-        case IMAGO_EINVAL:
-        case IMAGO_EMALFORMED:
-        case IMAGO_ETRAILING:
-        case IMAGO_ERANGE:
-        case IMAGO_ESTATE_DOC:
-        case IMAGO_EAUTH_POLICY:
-        case IMAGO_ECMD_MALFORMED:
-                return 400;
-        case IMAGO_EAPI_AUTH:
-        case IMAGO_EAUTH_PASSWORD:
-        case IMAGO_EAUTH_TOKEN_FORMAT:
-        case IMAGO_EAUTH_TOKEN_SIG:
-        case IMAGO_EAUTH_TOKEN_EXPIRED:
-        case IMAGO_EAUTH_TOKEN_NOTYET:
-        case IMAGO_EAUTH_REFRESH:
-                return 401;
-        case IMAGO_EAUTH_DENIED:
-        case IMAGO_EPERM:
-                return 403;
-        case IMAGO_ENOTFOUND:
-        case IMAGO_EAPI_ROUTE:
-                return 404;
-        case IMAGO_EAPI_METHOD:
-                return 405;
-        case IMAGO_EEXIST:
-        case IMAGO_ESTATE_VERSION:
-        case IMAGO_EAPI_BOUND:
-        case IMAGO_EREG_STATE:
-                return 409;
-        case IMAGO_ETOOBIG:
-                return 413;
-        case IMAGO_EAUTH_THROTTLED:
-        case IMAGO_EAPI_RATE:
-                return 429;
-        case IMAGO_EAPI_TIMEOUT:
-                return 504;
-        default:
-                return 500;
-        }
+        /* one table for every HTTPS endpoint of imago (docs/https.md, docs/api.md) */
+        return imago_https_status_of(err);
 }
 
 void imago_api_reply(struct evhttp_request *req, int status, json_t *body)
