@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CMD "delta apply"
 
@@ -65,7 +66,9 @@ int imago_cli_delta_apply(int argc, char **argv)
         e.window_log_max = w;
         r = imago_delta_apply_file(base, delta, out, &e, &why);
         if (r != IMAGO_OK) {
-                imago_cli_fail(CMD, delta, r);
+                /* Name the file that is missing (the library's code does not say which). */
+                imago_cli_fail(CMD, r == IMAGO_ENOTFOUND && access(base, F_OK) != 0 ? base : delta,
+                               r);
                 if (why != IMAGO_DELTA_NONE)
                         fprintf(stderr, "imago: " CMD ": %s\n", imago_delta_why_str(why));
                 return IMAGO_CLI_FAIL;

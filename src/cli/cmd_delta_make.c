@@ -7,6 +7,7 @@
 #include "delta/delta.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #define CMD "delta make"
 
@@ -48,6 +49,8 @@ int imago_cli_delta_make(int argc, char **argv)
                 return imago_cli_usage("imago " CMD, "--level must be 1..%d",
                                        IMAGO_DELTA_LEVEL_MAX);
         r = imago_delta_make_file(base, target, out, (int)lv, &info);
+        if (r == IMAGO_ENOTFOUND)
+                return imago_cli_fail(CMD, access(base, F_OK) != 0 ? base : target, r);
         if (r != IMAGO_OK)
                 return imago_cli_fail(CMD, out, r);
         imago_hex_encode(info.target_sha256, sizeof(info.target_sha256), hex);

@@ -103,6 +103,16 @@ failcase "truncated delta" "truncated" \
 failcase "window over the limit" "window larger" \
   --base old.bin --delta new.bin.delta --sha256 "$S" --length "$L" --window-log-max 20
 
+# Missing files: exit 1, the missing one named.
+rc=0
+"$IMAGO" delta apply --base nobase --delta new.bin.delta --out out.bin --sha256 "$S" --length "$L" \
+  >/dev/null 2>err.txt || rc=$?
+[ $rc -eq 1 ] && grep -q "nobase: .*IMAGO_ENOTFOUND" err.txt && ok "missing base named" ||
+  bad "missing base: rc=$rc $(cat err.txt)"
+rc=0
+"$IMAGO" delta make --base old.bin --target nonew --out x >/dev/null 2>err.txt || rc=$?
+[ $rc -eq 1 ] && [ ! -e x ] && grep -q "nonew: .*IMAGO_ENOTFOUND" err.txt && ok "make with a missing target fails" || bad "make missing target rc=$rc"
+
 # Usage errors: exit 2.
 for args in "--base old.bin --delta x --out y --length 1" \
   "--base old.bin --delta x --out y --length 1 --sha256 ABC" \
