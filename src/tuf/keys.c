@@ -22,6 +22,34 @@
 static const uint8_t ED25519_SPKI_PREFIX[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
                                                 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
+/* Hex of either case (Python's bytes.fromhex, which securesystemslib uses, accepts both) into
+ * exactly n bytes. */
+static int hex_any(const char *s, uint8_t *out, size_t n)
+{
+        size_t i;
+
+        if (strlen(s) != 2 * n)
+                return IMAGO_EMALFORMED;
+        for (i = 0; i < 2 * n; i++) {
+                char c = s[i];
+                int v;
+
+                if (c >= '0' && c <= '9')
+                        v = c - '0';
+                else if (c >= 'a' && c <= 'f')
+                        v = c - 'a' + 10;
+                else if (c >= 'A' && c <= 'F')
+                        v = c - 'A' + 10;
+                else
+                        return IMAGO_EMALFORMED;
+                if (i % 2 == 0)
+                        out[i / 2] = (uint8_t)(v << 4);
+                else
+                        out[i / 2] |= (uint8_t)v;
+        }
+        return IMAGO_OK;
+}
+
 int imago_tuf_key_from_pub(const struct imago_pubkey *k, json_t **key)
 {
         char hex[65];
@@ -232,7 +260,7 @@ int tuf_key_parse(json_t *obj, struct imago_tuf_key *k)
                 if (pub == NULL || pl != 64)
                         return IMAGO_OK; /* unusable: never counted */
                 memcpy(spki, ED25519_SPKI_PREFIX, sizeof(ED25519_SPKI_PREFIX));
-                if (imago_hex_decode(pub, spki + sizeof(ED25519_SPKI_PREFIX), 32) != IMAGO_OK)
+                if (hex_any(pub, spki + sizeof(ED25519_SPKI_PREFIX), 32) != IMAGO_OK)
                         return IMAGO_OK;
                 if (imago_pubkey_from_spki(&k->pub, spki, sizeof(spki)) == IMAGO_OK &&
                     k->pub.type == IMAGO_KEY_ED25519)
@@ -263,7 +291,7 @@ int tuf_sig_check(const struct imago_tuf_key *k, const char *sig_hex, const uint
         sl = hl / 2;
         if (k->type == IMAGO_KEY_ED25519 && sl != 64)
                 return -1;
-        if (imago_hex_decode(sig_hex, sig, sl) != IMAGO_OK)
+        if (hex_any(sig_hex, sig, sl) != IMAGO_OK)
                 return -1;
         if ((pk = d2i_PUBKEY(NULL, &p, (long)k->pub.spki_len)) == NULL ||
             imago_evp_key_type(pk) != k->type || (mctx = EVP_MD_CTX_new()) == NULL)

@@ -280,6 +280,16 @@ static void attack_rollback(void **state)
         /* root: the same version again */
         assert_int_equal(imago_tuf_trusted_init(&t, new.root.p, new.root.n, NULL), IMAGO_OK);
         assert_int_equal(imago_tuf_update_root(&t, new.root.p, new.root.n), IMAGO_ETUF_ROLLBACK);
+        /* root: a version skipped, properly signed */
+        {
+                const struct imago_privkey *rk = &r->root[0];
+                json_t *s = tr_root_signed(3, TR_FUTURE, &rk, 1, 1, &r->ts, &r->snap, &r->tgt);
+                struct bytes b = sign_free(s, rk);
+
+                assert_int_equal(imago_tuf_update_root(&t, b.p, b.n), IMAGO_ETUF_CONSISTENCY);
+                assert_int_equal(t.root.version, 1);
+                free(b.p);
+        }
         imago_tuf_trusted_free(&t);
         meta4_free(&new);
         meta4_free(&old);

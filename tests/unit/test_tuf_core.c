@@ -143,6 +143,26 @@ static void verify_threshold_json(void **state)
         json_array_append_new(sigs, s);
         assert_int_equal(imago_tuf_verify_threshold(msg, sigs, keys, ids, 2, &valid), IMAGO_OK);
         assert_int_equal(valid, 2);
+        /* uppercase hex is read as securesystemslib (bytes.fromhex) reads it */
+        {
+                json_t *up = json_array(), *sc = json_deep_copy(json_array_get(sigs, 2));
+                char hex[2 * IMAGO_SIG_MAX_LEN + 1];
+                size_t i;
+
+                snprintf(hex, sizeof(hex), "%s", json_string_value(json_object_get(sc, "sig")));
+                for (i = 0; hex[i]; i++) {
+                        if (hex[i] >= 'a' && hex[i] <= 'f')
+                                hex[i] = (char)(hex[i] - 'a' + 'A');
+                }
+                json_object_set_new(sc, "sig", json_string(hex));
+                json_array_append_new(up, sc);
+                assert_int_equal(imago_tuf_verify_threshold(msg, up, keys, ids, 1, &valid),
+                                 IMAGO_OK);
+                json_object_set_new(sc, "sig", json_string("zz"));
+                assert_int_equal(imago_tuf_verify_threshold(msg, up, keys, ids, 1, &valid),
+                                 IMAGO_ETUF_THRESHOLD);
+                json_decref(up);
+        }
         /* a signature by b over other bytes counts for nothing */
         {
                 json_t *other = json_pack("{s:s,s:i}", "_type", "x", "version", 2);
