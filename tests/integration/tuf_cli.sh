@@ -231,13 +231,16 @@ mkdir -p "$T/md2"
 expect1 "init of a file that is not a root" "$TUF" --metadata-dir "$T/md2" init "$M/1.snapshot.json"
 
 # The clock is the C library's: libfaketime moves it past the timestamp's expiry.
-if command -v faketime >/dev/null; then
+# (AddressSanitizer and libfaketime do not start together: skipped in the ASan build.)
+if ! command -v faketime >/dev/null; then
+  echo "skip - faketime not installed (apt-get install faketime)"
+elif grep -q __asan_init "$TUF"; then
+  echo "skip - faketime with an AddressSanitizer build"
+else
   python3 gen.py short-timestamp "$T"
   refresh
-  expect1 "timestamp expired under faketime +10 days" faketime -f +10d \
+  expect1 "timestamp expired under faketime +10 days" timeout 20 faketime -f +10d \
     "$TUF" --metadata-dir "$MD" --metadata-url "$URL/metadata/" refresh
-else
-  echo "skip - faketime not installed (apt-get install faketime)"
 fi
 
 echo "$pass passed, 0 failed"

@@ -117,6 +117,7 @@ int posix_memalign(void **out, size_t a, size_t n)
 }
 #endif
 
+#ifndef NO_COUNT
 static size_t held(struct world *w, const char *const *files, size_t n)
 {
         size_t i, sum = 0;
@@ -156,6 +157,8 @@ static struct world *world_n(size_t n, int deleg)
         w_publish(w);
         return w;
 }
+
+#endif
 
 static void measure(size_t n, int deleg)
 {
