@@ -424,6 +424,56 @@ static void test_interrupted_refresh(void **state)
         w_free(w);
 }
 
+/* A failure at every fetch in turn (a crash or a lost network at that point) of an update that
+ * rotates the root and the timestamp key, releases new targets and a delegated role: the
+ * directory holds only verified files, and the next run completes the update. */
+static void test_fail_at_every_step(void **state)
+{
+        unsigned k, total = 0;
+
+        (void)state;
+        for (k = 1;; k++) {
+                struct world *w = w_new(1);
+                const struct imago_privkey *k1 = &w->k.root[1];
+                const struct imago_privkey *s01[2] = {&w->k.root[0], &w->k.root[1]};
+                int r;
+
+                refresh_ok(w);
+                w_root(w, 2, &k1, 1, 1, &w->k.ts2, s01, 2);
+                w->dg_targets = json_object();
+                w->dg_name = "apps";
+                w->dg_path = "apps/*";
+                w_target(w, w->dg_targets, "apps/a.bin", "delegated app");
+                w->ts_v = w->sn_v = w->tg_v = 2;
+                w_publish_with(w, &w->k.ts2);
+                w->fetches = 0;
+                w->fail_at = k;
+                r = w_refresh(w);
+                if (r == IMAGO_OK)
+                        r = w_download(w, "apps/a.bin");
+                if (r == IMAGO_OK) {
+                        total = k - 1;
+                        w_free(w);
+                        break;
+                }
+                assert_int_equal(r, IMAGO_EIO);
+                /* what is there verifies: a fresh client opens it, and completes the update */
+                w->fail_at = 0;
+                refresh_ok(w);
+                assert_int_equal(w_download(w, "apps/a.bin"), IMAGO_OK);
+                assert_true(w_same(w, w->dir, "root.json", "m/2.root.json"));
+                assert_true(w_same(w, w->dir, "timestamp.json", "m/timestamp.json"));
+                assert_true(w_same(w, w->dir, "snapshot.json", "m/2.snapshot.json"));
+                assert_true(w_same(w, w->dir, "targets.json", "m/2.targets.json"));
+                assert_true(w_same(w, w->dir, "apps.json", "m/1.apps.json"));
+                assert_int_equal(w_count(w->dir), 5);
+                assert_int_equal(w_count(w->tdir), 1);
+                w_free(w);
+                assert_true(k < 50);
+        }
+        assert_true(total >= 6); /* 2 roots, timestamp, snapshot, targets, role, target */
+}
+
 /* Usage errors: no root, find before refresh, refresh twice. */
 static void test_misuse(void **state)
 {
@@ -455,6 +505,7 @@ int main(void)
             cmocka_unit_test(test_attack_mix_and_match),
             cmocka_unit_test(test_consistent_snapshots),
             cmocka_unit_test(test_interrupted_refresh),
+            cmocka_unit_test(test_fail_at_every_step),
             cmocka_unit_test(test_misuse),
         };
 

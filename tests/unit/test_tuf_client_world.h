@@ -37,6 +37,7 @@ struct world {
         size_t n_files;
         char log[W_LOG_MAX][160]; /* paths fetched, in order */
         size_t n_log;
+        unsigned fetches, fail_at; /* fail_at > 0: that fetch (counted from 1) fails, IMAGO_EIO */
         char base[64], dir[96], tdir[96];
         int consistent;
         uint64_t root_v, ts_v, sn_v, tg_v, dg_v;
@@ -101,6 +102,8 @@ static inline int w_fetch(void *ctx, const char *url, uint64_t max, imago_tuf_si
         path = url + 6;
         if (w->n_log < W_LOG_MAX)
                 snprintf(w->log[w->n_log++], sizeof(w->log[0]), "%s", path);
+        if (++w->fetches == w->fail_at)
+                return IMAGO_EIO;
         f = w_find(w, path);
         if (f == NULL)
                 return IMAGO_ENOTFOUND;
