@@ -347,8 +347,8 @@ const struct imago_tuf_meta *imago_tuf_trusted_role(const struct imago_tuf_trust
 /* ---- target search through delegations (5.6.7: preorder DFS) ------------------------------ */
 
 struct imago_tuf_walk_item {
-        char role[IMAGO_TUF_ROLE_NAME_MAX + 1];
-        char parent[IMAGO_TUF_ROLE_NAME_MAX + 1];
+        char *role; /* owned copies: roles may be replaced while the walk runs */
+        char *parent;
         unsigned depth;
 };
 

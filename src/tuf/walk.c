@@ -7,10 +7,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char *dup_str(const char *s)
+{
+        size_t n = strlen(s) + 1;
+        char *d = malloc(n);
+
+        if (d != NULL)
+                memcpy(d, s, n);
+        return d;
+}
+
+static void item_free(struct imago_tuf_walk_item *it)
+{
+        free(it->role);
+        free(it->parent);
+        it->role = it->parent = NULL;
+}
+
 void imago_tuf_walk_free(struct imago_tuf_walk *w)
 {
+        size_t i;
+
         if (w == NULL)
                 return;
+        for (i = 0; i < w->n_stack; i++)
+                item_free(&w->stack[i]);
         free(w->stack);
         free(w->visited);
         memset(w, 0, sizeof(*w));
@@ -28,10 +49,15 @@ static int push(struct imago_tuf_walk *w, const char *role, const char *parent, 
                 w->stack = it;
                 w->cap = cap;
         }
-        it = &w->stack[w->n_stack++];
-        snprintf(it->role, sizeof(it->role), "%s", role);
-        snprintf(it->parent, sizeof(it->parent), "%s", parent);
+        it = &w->stack[w->n_stack];
+        it->role = dup_str(role);
+        it->parent = dup_str(parent);
         it->depth = depth;
+        if (it->role == NULL || it->parent == NULL) {
+                item_free(it);
+                return IMAGO_ENOMEM;
+        }
+        w->n_stack++;
         return IMAGO_OK;
 }
 
@@ -67,7 +93,7 @@ static int visited(const struct imago_tuf_walk *w, const char *role)
 int imago_tuf_walk_next(struct imago_tuf_walk *w, const struct imago_tuf_trusted *t,
                         const struct imago_tuf_target **out)
 {
-        size_t i;
+        size_t i, j;
         int r;
 
         if (w == NULL || t == NULL || out == NULL || w->path == NULL)
@@ -82,6 +108,7 @@ int imago_tuf_walk_next(struct imago_tuf_walk *w, const struct imago_tuf_trusted
                 char role[IMAGO_TUF_ROLE_NAME_MAX + 1];
 
                 if (visited(w, it->role)) {
+                        item_free(it);
                         w->n_stack--;
                         continue;
                 }
@@ -92,6 +119,7 @@ int imago_tuf_walk_next(struct imago_tuf_walk *w, const struct imago_tuf_trusted
                 }
                 snprintf(role, sizeof(role), "%s", it->role);
                 depth = it->depth;
+                item_free(it);
                 w->n_stack--;
                 for (i = 0; i < m->n_targets; i++) {
                         if (strcmp(m->targets[i].name, w->path) == 0) {
@@ -112,6 +140,8 @@ int imago_tuf_walk_next(struct imago_tuf_walk *w, const struct imago_tuf_trusted
                                 return r;
                         if (d->terminating) {
                                 /* drop everything still to visit but this role's children */
+                                for (j = 0; j < first_child; j++)
+                                        item_free(&w->stack[j]);
                                 memmove(w->stack, w->stack + first_child,
                                         (w->n_stack - first_child) * sizeof(*w->stack));
                                 w->n_stack -= first_child;
