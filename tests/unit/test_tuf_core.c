@@ -163,6 +163,24 @@ static void verify_threshold_json(void **state)
                                  IMAGO_ETUF_THRESHOLD);
                 json_decref(up);
         }
+        /* the legacy ecdsa keytype is read too; an ecdsa key under the ed25519 scheme is not */
+        {
+                json_t *pk = json_object_get(keys, idp);
+
+                json_object_set_new(pk, "keytype", json_string("ecdsa-sha2-nistp256"));
+                assert_int_equal(imago_tuf_verify_threshold(msg, sigs, keys, ids, 2, &valid),
+                                 IMAGO_OK);
+                json_object_set_new(pk, "scheme", json_string("ed25519"));
+                assert_int_equal(imago_tuf_verify_threshold(msg, sigs, keys, ids, 2, &valid),
+                                 IMAGO_ETUF_THRESHOLD);
+                json_object_set_new(pk, "keytype", json_string("ecdsa"));
+                json_object_set_new(pk, "scheme", json_string("ecdsa-sha2-nistp384"));
+                assert_int_equal(imago_tuf_verify_threshold(msg, sigs, keys, ids, 2, &valid),
+                                 IMAGO_ETUF_THRESHOLD);
+                json_object_set_new(pk, "scheme", json_string("ecdsa-sha2-nistp256"));
+                assert_int_equal(imago_tuf_verify_threshold(msg, sigs, keys, ids, 2, &valid),
+                                 IMAGO_OK);
+        }
         /* a signature by b over other bytes counts for nothing */
         {
                 json_t *other = json_pack("{s:s,s:i}", "_type", "x", "version", 2);
@@ -193,6 +211,45 @@ static void verify_threshold_json(void **state)
         imago_privkey_free(&a);
         imago_privkey_free(&b);
         imago_privkey_free(&p);
+}
+
+/* Signatures cover the canonical form: any serialization of the same document verifies (python-tuf
+ * writes indented JSON), a changed value does not. */
+static void canonical_not_serialization(void **state)
+{
+        struct imago_privkey k;
+        struct imago_tuf_meta m;
+        const struct imago_privkey *kp = &k;
+        json_t *s, *doc;
+        uint8_t *b;
+        char *txt;
+        size_t n;
+
+        (void)state;
+        tr_gen(&k, IMAGO_KEY_P256);
+        s = tr_root_signed(1, TR_FUTURE, &kp, 1, 1, &k, &k, &k);
+        b = tr_doc1(s, &k, &n);
+        doc = json_loadb((char *)b, n, 0, NULL);
+        assert_non_null(doc);
+        txt = json_dumps(doc, JSON_INDENT(4) | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+        assert_int_equal(
+            imago_tuf_meta_parse(IMAGO_TUF_ROOT, (uint8_t *)txt, strlen(txt), NULL, &m), IMAGO_OK);
+        assert_int_equal(imago_tuf_meta_verify(&m, &m, &m.roles[IMAGO_TUF_ROLE_ROOT], NULL),
+                         IMAGO_OK);
+        imago_tuf_meta_free(&m);
+        free(txt);
+        json_object_set_new(json_object_get(doc, "signed"), "consistent_snapshot", json_false());
+        txt = json_dumps(doc, JSON_INDENT(2));
+        assert_int_equal(
+            imago_tuf_meta_parse(IMAGO_TUF_ROOT, (uint8_t *)txt, strlen(txt), NULL, &m), IMAGO_OK);
+        assert_int_equal(imago_tuf_meta_verify(&m, &m, &m.roles[IMAGO_TUF_ROLE_ROOT], NULL),
+                         IMAGO_ETUF_THRESHOLD);
+        imago_tuf_meta_free(&m);
+        free(txt);
+        json_decref(doc);
+        json_decref(s);
+        free(b);
+        imago_privkey_free(&k);
 }
 
 static void vec_case(const char *file, const uint8_t *data, size_t len, int want, void *arg)
@@ -354,10 +411,15 @@ static void crosscheck_dump(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(cjson_exact),           cmocka_unit_test(key_objects),
-            cmocka_unit_test(verify_threshold_json), cmocka_unit_test(vectors),
-            cmocka_unit_test(parsed_fields),         cmocka_unit_test(times),
-            cmocka_unit_test(file_hashes),           cmocka_unit_test(crosscheck_dump),
+            cmocka_unit_test(cjson_exact),
+            cmocka_unit_test(key_objects),
+            cmocka_unit_test(verify_threshold_json),
+            cmocka_unit_test(canonical_not_serialization),
+            cmocka_unit_test(vectors),
+            cmocka_unit_test(parsed_fields),
+            cmocka_unit_test(times),
+            cmocka_unit_test(file_hashes),
+            cmocka_unit_test(crosscheck_dump),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
