@@ -306,7 +306,7 @@ void imago_tuf_trusted_free(struct imago_tuf_trusted *t);
  * the caller persists buf. */
 int imago_tuf_update_root(struct imago_tuf_trusted *t, const uint8_t *buf, size_t len);
 
-/* 5.4: the first call checks that the final root has not expired (IMAGO_ETUF_EXPIRED).
+/* 5.4: each call first checks that the (final) root has not expired (IMAGO_ETUF_EXPIRED).
  * Verified with root's timestamp role.  Against a trusted timestamp: lower version
  * IMAGO_ETUF_ROLLBACK; equal version: the trusted one is kept, returns 0 with *kept = 1 (may
  * be NULL; the caller need not persist); snapshot version lower than the trusted timestamp's
@@ -336,7 +336,8 @@ int imago_tuf_update_snapshot(struct imago_tuf_trusted *t, const uint8_t *buf, s
  * snapshot must list "<role_name>.json" (IMAGO_ETUF_CONSISTENCY); its length/hashes when present
  * are checked; verified with the delegator's keys and the role's threshold; version must equal
  * snapshot's (IMAGO_ETUF_CONSISTENCY: mix-and-match); not expired.  Only then kept.  Loading a
- * role already loaded replaces it.  IMAGO_ETOOBIG past max_loaded_roles. */
+ * role already loaded replaces it (pointers into the old one die).  IMAGO_ETOOBIG past
+ * max_loaded_roles; IMAGO_ETUF_DELEGATION for "targets" not from root or another role from root. */
 int imago_tuf_update_targets(struct imago_tuf_trusted *t, const char *role_name,
                              const char *delegator, const uint8_t *buf, size_t len, int64_t now);
 
