@@ -30,6 +30,55 @@
  * (response head over 16 KiB), IMAGO_ETRUNC (closed before the end),
  * IMAGO_ENOTFOUND, IMAGO_ETUF_LENGTH, the sink's.  Nothing is logged but the
  * URL and the error.  SIGPIPE is avoided with MSG_NOSIGNAL.
+ *
+ * ---- client workflow ----
+ * imago_tuf_client_open() loads the trusted root from DIR/root.json (it must
+ * verify with its own root role).  imago_tuf_client_refresh() then runs the
+ * specification's steps in order with imago_tuf's trusted set: the root
+ * chain (N+1.root.json until the fetcher says IMAGO_ENOTFOUND, at most
+ * IMAGO_TUF_MAX_ROOT_STEPS, each persisted as root.json once verified; when
+ * the timestamp or snapshot role's keys changed across the chain,
+ * timestamp.json and snapshot.json are deleted, 5.3.11), the root's expiry,
+ * timestamp.json (at most timestamp_max bytes), the snapshot (the persisted
+ * one if it is still the one the timestamp names, else
+ * [VERSION.]snapshot.json bounded by the timestamp's length), and top-level
+ * targets the same way.  imago_tuf_client_find() searches a target through
+ * the delegations (fetching [VERSION.]ROLE.json as needed) and
+ * imago_tuf_client_download() fetches it (with consistent snapshots
+ * DIR/HASH.BASENAME under the target path's directory), checks length and
+ * hashes as it streams, and renames it into place.  Every fetch is bounded
+ * by the length its referrer states, or the role's limit when it states
+ * none.
+ *
+ * Files in the metadata directory: root.json, timestamp.json,
+ * snapshot.json, targets.json and ROLE.json for delegated roles, the role
+ * name percent-encoded as python-tuf does (every byte but ASCII letters,
+ * digits and "_.-~" becomes %XX): the bytes exactly as fetched, written with
+ * imago_file_write_atomic() only after the trusted set accepted them, so a
+ * crash at any point leaves each file the previous trusted version or the
+ * next one.  A target goes to TARGET_DIR/NAME, NAME the whole target path
+ * percent-encoded the same way (no subdirectories, no ".." possible),
+ * through a temporary file in the same directory renamed after the check;
+ * one already there with the right length and hashes is not fetched again.
+ *
+ * Time: the now field if non-zero, else time() (the C library clock:
+ * conformance tooling moves it with libfaketime), read once per refresh.
+ *
+ * Memory: the trusted set (bounded by its limits: tuf.h, docs/ota.md) plus
+ * one fetched document at a time (at most its bound); targets are streamed,
+ * never held.
+ *
+ * Ownership: the client copies dir and the URL; the fetcher's ctx is
+ * borrowed and must outlive the client.  A target returned by find() is
+ * borrowed from the trusted set and lives until the next find (which may
+ * load roles) or close.
+ *
+ * Errors: those of imago_tuf (the trusted set's rules), of the fetcher, and
+ * IMAGO_ENOTFOUND (no DIR/root.json), IMAGO_EIO (files), IMAGO_ESTATE
+ * (find/download before a successful refresh; a second refresh on the same
+ * client: the trusted set follows the spec's order once, so a periodic
+ * check closes and opens again), IMAGO_ETUF_NOTARGET, IMAGO_ETUF_CONSISTENCY
+ * (a file the referring metadata names is not in the repository).
  */
 #ifndef IMAGO_TUF_CLIENT_CLIENT_H
 #define IMAGO_TUF_CLIENT_CLIENT_H

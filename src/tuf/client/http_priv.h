@@ -36,7 +36,9 @@
  *   IMAGO_ETRUNC         imago_tuf_http_eof() before the response ended;
  *   any error of the sink, as it is.
  * After any answer but MORE the parser is finished and refuses more input
- * (IMAGO_ESTATE).  The parser holds no pointer to the fed bytes and
+ * (IMAGO_ESTATE, from imago_tuf_http_eof() too).  The fetcher stops reading
+ * at the end of the response: bytes after it are refused when they come in
+ * the same read, and never read otherwise.  The parser holds no pointer to the fed bytes and
  * allocates nothing.
  */
 #ifndef IMAGO_TUF_CLIENT_HTTP_PRIV_H
@@ -78,8 +80,7 @@ struct imago_tuf_http_parser {
 void imago_tuf_http_init(struct imago_tuf_http_parser *p, uint64_t max, imago_tuf_sink_fn sink,
                          void *sink_arg);
 int imago_tuf_http_feed(struct imago_tuf_http_parser *p, const uint8_t *buf, size_t len);
-/* The peer closed: IMAGO_OK if the response was complete, else IMAGO_ETRUNC (or the earlier
- * answer). */
+/* The peer closed before an answer: IMAGO_ETRUNC. */
 int imago_tuf_http_eof(struct imago_tuf_http_parser *p);
 
 #endif
