@@ -169,6 +169,7 @@ static void attack_extraneous_dependencies(void **state)
 {
         struct drepo *d = *state;
         static const char *const a_paths[] = {"a/*"};
+        static const char *const g_paths[] = {"g/*"};
         static const char *const a_targets[] = {"a/x", "b/evil", "top.bin"};
         static const char *const top[] = {"top.bin"};
         const struct imago_tuf_target *tg;
@@ -177,6 +178,7 @@ static void attack_extraneous_dependencies(void **state)
         char visits[256];
 
         add_deleg(dl, &d->k.deleg[0], "a", a_paths, 1, 0);
+        add_deleg(dl, &d->k.deleg[0], "ghost", g_paths, 1, 0); /* not in the snapshot */
         add_role(d, "targets", &d->k.tgt, top, 1, dl);
         add_role(d, "a", &d->k.deleg[0], a_targets, 3, NULL);
         finish(d);
@@ -191,6 +193,13 @@ static void attack_extraneous_dependencies(void **state)
         /* the top-level entry wins over the delegated one */
         assert_int_equal(search(d, &t, "top.bin", &tg, NULL, 0), IMAGO_TUF_WALK_FOUND);
         assert_ptr_equal(tg, &imago_tuf_trusted_role(&t, "targets")->targets[0]);
+        /* a delegated role the snapshot does not list; a role nobody delegates */
+        assert_int_equal(
+            imago_tuf_update_targets(&t, "ghost", "targets", d->bytes[1], d->len[1], TR_NOW),
+            IMAGO_ETUF_CONSISTENCY);
+        assert_int_equal(
+            imago_tuf_update_targets(&t, "nobody", "targets", d->bytes[1], d->len[1], TR_NOW),
+            IMAGO_ETUF_DELEGATION);
         /* a role loaded as delegated by someone who does not delegate it */
         imago_tuf_trusted_free(&t);
         load(d, &t, NULL);
@@ -309,6 +318,12 @@ static void cycles_and_depth(void **state)
         lim.max_visits = 3;
         load(d, &t, &lim);
         assert_int_equal(search(d, &t, "deep.bin", &tg, NULL, 0), IMAGO_ETUF_NOTARGET);
+        imago_tuf_trusted_free(&t);
+        /* the trusted set keeps at most max_loaded_roles delegated documents */
+        lim.max_visits = 32;
+        lim.max_loaded_roles = 2;
+        load(d, &t, &lim);
+        assert_int_equal(search(d, &t, "deep.bin", &tg, NULL, 0), IMAGO_ETOOBIG);
         imago_tuf_trusted_free(&t);
 }
 
