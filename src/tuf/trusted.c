@@ -177,13 +177,18 @@ int imago_tuf_update_snapshot(struct imago_tuf_trusted *t, const uint8_t *buf, s
         if ((r = imago_tuf_meta_verify(&m, &t->root, &t->root.roles[IMAGO_TUF_ROLE_SNAPSHOT],
                                        NULL)) != IMAGO_OK)
                 goto out;
-        /* 5.5.5: no role the trusted snapshot lists is missing or lower */
+        /* 5.5.5: no role the trusted snapshot lists is missing or lower (the new meta looked up
+         * by name in its JSON object, a hash table: linear, not quadratic, in the entries) */
         if (t->snapshot.type != 0) {
+                json_t *new_meta = json_object_get(m.signed_obj, "meta");
+
                 for (i = 0; i < t->snapshot.n_meta; i++) {
                         const struct imago_tuf_metafile *o = &t->snapshot.meta[i];
-                        const struct imago_tuf_metafile *n = meta_entry(&m, o->name);
+                        json_t *n = json_object_get(new_meta, o->name);
 
-                        if (n == NULL || n->version < o->version) {
+                        /* version is validated by the parser: an integer >= 1 */
+                        if (n == NULL || (uint64_t)json_integer_value(
+                                             json_object_get(n, "version")) < o->version) {
                                 r = IMAGO_ETUF_ROLLBACK;
                                 goto out;
                         }

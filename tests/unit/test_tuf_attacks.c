@@ -277,6 +277,32 @@ static void attack_rollback(void **state)
                 free(snap.p);
                 free(ts.p);
         }
+        /* snapshot that drops a role the trusted snapshot lists */
+        {
+                json_t *s = tr_snapshot_signed(6, TR_FUTURE, json_object());
+                struct bytes snap = sign_free(s, &r->snap), ts;
+
+                s = tr_timestamp_signed(6, TR_FUTURE, 6, snap.p, snap.n);
+                ts = sign_free(s, &r->ts);
+                assert_int_equal(imago_tuf_trusted_init(&t, new.root.p, new.root.n, NULL),
+                                 IMAGO_OK);
+                assert_int_equal(imago_tuf_update_timestamp(&t, new.ts.p, new.ts.n, TR_NOW, NULL),
+                                 IMAGO_OK);
+                assert_int_equal(imago_tuf_update_snapshot(&t, new.snap.p, new.snap.n, TR_NOW, 1),
+                                 IMAGO_OK);
+                imago_tuf_trusted_free(&t);
+                assert_int_equal(imago_tuf_trusted_init(&t, new.root.p, new.root.n, NULL),
+                                 IMAGO_OK);
+                assert_int_equal(imago_tuf_update_timestamp(&t, ts.p, ts.n, TR_NOW, NULL),
+                                 IMAGO_OK);
+                assert_int_equal(imago_tuf_update_snapshot(&t, new.snap.p, new.snap.n, TR_NOW, 1),
+                                 IMAGO_ETUF_CONSISTENCY);
+                assert_int_equal(imago_tuf_update_snapshot(&t, snap.p, snap.n, TR_NOW, 0),
+                                 IMAGO_ETUF_ROLLBACK);
+                imago_tuf_trusted_free(&t);
+                free(snap.p);
+                free(ts.p);
+        }
         /* root: the same version again */
         assert_int_equal(imago_tuf_trusted_init(&t, new.root.p, new.root.n, NULL), IMAGO_OK);
         assert_int_equal(imago_tuf_update_root(&t, new.root.p, new.root.n), IMAGO_ETUF_ROLLBACK);
