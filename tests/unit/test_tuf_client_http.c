@@ -176,6 +176,7 @@ enum mode {
         M_ONCE,    /* send answer, close */
         M_ENDLESS, /* send answer (a head), then body bytes until the client goes */
         M_SILENT,  /* read the request, answer nothing, wait for the client to go */
+        M_TRICKLE, /* send answer (a head), then one body byte every 50 ms */
 };
 
 struct server {
@@ -212,6 +213,13 @@ static void *serve(void *arg)
                 memset(fill, 'A', sizeof(fill));
                 while ((n = send(fd, fill, sizeof(fill), MSG_NOSIGNAL)) > 0 && s->sent < (1u << 30))
                         s->sent += (uint64_t)n;
+        }
+        if (s->mode == M_TRICKLE) {
+                struct timespec ts = {0, 50 * 1000 * 1000};
+                int i;
+
+                for (i = 0; i < 200 && send(fd, "A", 1, MSG_NOSIGNAL) == 1; i++)
+                        nanosleep(&ts, NULL);
         }
         if (s->mode == M_SILENT)
                 while (recv(fd, fill, sizeof(fill), 0) > 0)
@@ -356,6 +364,33 @@ static void test_fetch_read_timeout(void **state)
         assert_true(ms >= 250 && ms < 5000);
 }
 
+/* Slow retrieval: a server that trickles bytes within the read timeout is cut off at the
+ * request's deadline. */
+static void test_fetch_deadline(void **state)
+{
+        struct imago_tuf_http cfg;
+        struct server s;
+        struct collect c;
+        struct timespec a, b;
+        char url[128];
+        long ms;
+
+        (void)state;
+        memset(&c, 0, sizeof(c));
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.read_timeout_ms = 2000;
+        cfg.deadline_ms = 400;
+        server_start(&s, M_TRICKLE, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/snapshot.json", (unsigned)s.port);
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        assert_int_equal(imago_tuf_http_get(&cfg, url, 1000, collect_sink, &c), IMAGO_EIO);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        server_stop(&s);
+        ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+        assert_true(ms >= 350 && ms < 3000);
+        assert_true(c.total > 0 && c.total < 1000);
+}
+
 static void test_fetch_truncated(void **state)
 {
         struct server s;
@@ -406,6 +441,7 @@ int main(void)
             cmocka_unit_test(test_fetch_endless_small_chunks),
             cmocka_unit_test(test_fetch_length_over_max),
             cmocka_unit_test(test_fetch_read_timeout),
+            cmocka_unit_test(test_fetch_deadline),
             cmocka_unit_test(test_fetch_truncated),
             cmocka_unit_test(test_fetch_refused),
         };

@@ -243,6 +243,10 @@ int imago_tuf_http_get(void *ctx, const char *url, uint64_t max, imago_tuf_sink_
         imago_tuf_http_init(p, max, sink, sink_arg);
         r = IMAGO_TUF_HTTP_MORE;
         while (r == IMAGO_TUF_HTTP_MORE) {
+                if (deadline != 0 && now_ms() >= deadline) {
+                        r = IMAGO_EIO; /* slow retrieval: the whole request took too long */
+                        break;
+                }
                 n = recv(fd, buf, sizeof(buf), 0);
                 if (n > 0) {
                         r = imago_tuf_http_feed(p, buf, (size_t)n);
