@@ -8,7 +8,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
-FUZZ_SECS ?= 20
+FUZZ_SECS ?= 15
 
 .PHONY: all deps build build-asan build-fuzz test test-asan lint fuzz check demo bench format clean
 
