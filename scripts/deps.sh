@@ -13,7 +13,7 @@ pkgs=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   libevent-dev libsqlite3-dev sqlite3 curl procps psmisc
   libargon2-dev libcjose-dev
-  libzstd-dev zstd bsdiff xdelta3
+  libzstd-dev zstd bsdiff xdelta3 faketime
   python3 python3-cryptography
   jq xxd
 )
