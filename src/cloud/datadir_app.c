@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "cloud/appdb/appdb.h"
 #include "cloud/audit/audit.h"
+#include "cloud/repo/repo.h"
 #include "crypto/keys.h"
 
 #include <limits.h>
@@ -53,6 +54,14 @@ int imago_cloud_datadir_app_files(const char *dir, const char *passphrase)
                          passphrase)) != 0 ||
             (r = new_key(dir, IMAGO_KEY_P256, IMAGO_CLOUD_F_REGTOKEN_KEY, NULL, passphrase)) != 0)
                 goto out;
+        /* the image repository's online keys (docs/repo.md) */
+        if ((r = imago_repo_key_create(dir, IMAGO_REPO_F_SNAPSHOT, IMAGO_REPO_F_SNAPSHOT_P,
+                                       passphrase)) != 0 ||
+            (r = imago_repo_key_create(dir, IMAGO_REPO_F_TIMESTAMP, IMAGO_REPO_F_TIMESTAMP_P,
+                                       passphrase)) != 0) {
+                IMAGO_ERR_R(r, "repository keys");
+                goto out;
+        }
         if ((r = imago_cloud_datadir_path(path, sizeof(path), dir, IMAGO_CLOUD_F_APPDB)) != 0)
                 goto out;
         if ((r = imago_appdb_open(path, &db)) != 0) {

@@ -35,6 +35,8 @@ int imago_cloud_cmd_up(int argc, char **argv);
 int imago_cloud_cmd_users(int argc, char **argv);
 int imago_cloud_cmd_grants(int argc, char **argv);
 int imago_cloud_cmd_audit(int argc, char **argv);
+/* The image repository: keys, publish, status, refresh (cmd_repo*.c, docs/repo.md). */
+int imago_cloud_cmd_repo(int argc, char **argv);
 
 /* Run the table entry named argv[0] (cmd: "" at the top, "devices" below); table on --help. */
 int imago_cloud_dispatch(const char *cmd, const struct imago_cloud_cmd *cmds, size_t n, int argc,

@@ -32,6 +32,7 @@ static const struct imago_cloud_cmd cmds[] = {
     {"users", imago_cloud_cmd_users, "add and list accounts of the app API"},
     {"grants", imago_cloud_cmd_grants, "add, list, delete operator roles over device groups"},
     {"audit", imago_cloud_cmd_audit, "verify and show the audit log"},
+    {"repo", imago_cloud_cmd_repo, "publish releases in the image repository (TUF)"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -61,6 +61,14 @@
 #define IMAGO_REPO_WHY_MAX    512
 #define IMAGO_REPO_ROOTS_MAX  64 /* new root versions in one publish */
 
+/* In an imago-cloud data directory: the repository and the online keys (Ed25519, encrypted
+ * with the cloud passphrase, 0600; public halves 0644 for `imago release root init`). */
+#define IMAGO_REPO_DATA_REPO     "repo"
+#define IMAGO_REPO_F_SNAPSHOT    "keys/snapshot.key"
+#define IMAGO_REPO_F_SNAPSHOT_P  "keys/snapshot.pub"
+#define IMAGO_REPO_F_TIMESTAMP   "keys/timestamp.key"
+#define IMAGO_REPO_F_TIMESTAMP_P "keys/timestamp.pub"
+
 struct imago_repo_opts {
         int64_t now;               /* seconds since the epoch */
         uint32_t timestamp_expiry; /* seconds; default 86400 */
@@ -111,6 +119,26 @@ int imago_repo_refresh(const char *repo_dir, const struct imago_repo_keys *k,
 
 /* What is published (reads the files; no signature checks: they are this module's output). */
 int imago_repo_status(const char *repo_dir, struct imago_repo_status *st);
+
+/* The online keys of a data directory: create the missing ones (a data directory made before
+ * the repository; create = 1) and load both.  Free with imago_privkey_free(). */
+int imago_repo_keys_load(const char *data_dir, const char *passphrase, int create,
+                         struct imago_privkey *snapshot, struct imago_privkey *timestamp);
+
+/* Create one online key (rel: IMAGO_REPO_F_SNAPSHOT / _TIMESTAMP) and its public half at
+ * rel_pub; IMAGO_EEXIST if the key exists.  For `imago-cloud init` and the call above. */
+int imago_repo_key_create(const char *data_dir, const char *rel, const char *rel_pub,
+                          const char *passphrase);
+
+/* The online keys of a data directory: create the missing ones (a data directory made before
+ * the repository; create = 1) and load both.  Free with imago_privkey_free(). */
+int imago_repo_keys_load(const char *data_dir, const char *passphrase, int create,
+                         struct imago_privkey *snapshot, struct imago_privkey *timestamp);
+
+/* Create one online key (rel: IMAGO_REPO_F_SNAPSHOT / _TIMESTAMP) and its public half at
+ * rel_pub; IMAGO_EEXIST if the key exists.  For `imago-cloud init` and the call above. */
+int imago_repo_key_create(const char *data_dir, const char *rel, const char *rel_pub,
+                          const char *passphrase);
 
 /* Key id (64 hex + NUL) of the TUF key object of a key's public half. */
 int imago_repo_keyid(const struct imago_privkey *k, char out[65]);

@@ -35,6 +35,11 @@ int imago_repo_write_meta(const char *repo, const char *name, const void *buf, s
 /* mkdir -p of repo/sub/dir (dir may contain '/'; NULL: repo/sub). */
 int imago_repo_mkdirs(const char *repo, const char *sub, const char *dir);
 
+/* Exclusive lock of the repository (repo/.lock, flock; waits): publish and refresh, from the
+ * command line and the service, never interleave.  *fd to unlock with imago_repo_unlock(). */
+int imago_repo_lock(const char *repo, int *fd);
+void imago_repo_unlock(int fd);
+
 /* Formatted reason into why (if not NULL); returns r. */
 int imago_repo_why(char *why, size_t cap, int r, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

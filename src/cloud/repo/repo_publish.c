@@ -242,7 +242,7 @@ int imago_repo_publish(const char *repo_dir, const struct imago_repo_keys *k,
                        const char *files_dir, char *why, size_t why_cap)
 {
         struct pub p;
-        int r;
+        int r, fd = -1;
 
         if (why != NULL && why_cap > 0)
                 why[0] = '\0';
@@ -255,6 +255,10 @@ int imago_repo_publish(const char *repo_dir, const struct imago_repo_keys *k,
         p.o = o;
         p.why = why;
         p.cap = why_cap;
+        if ((r = imago_repo_lock(repo_dir, &fd)) != IMAGO_OK) {
+                r = imago_repo_why(why, why_cap, r, "%s: cannot lock", repo_dir);
+                goto out;
+        }
         if ((r = imago_repo_state_load(repo_dir, &p.s)) != IMAGO_OK) {
                 r = imago_repo_why(why, why_cap, r, "%s: published metadata unreadable", repo_dir);
                 goto out;
@@ -262,15 +266,12 @@ int imago_repo_publish(const char *repo_dir, const struct imago_repo_keys *k,
         if ((r = check_roots(&p, roots, n_roots)) != IMAGO_OK ||
             (r = check_targets(&p, targets, targets_len)) != IMAGO_OK)
                 goto out;
-        if ((r = imago_repo_mkdirs(repo_dir, IMAGO_REPO_D_META, NULL)) != IMAGO_OK) {
-                r = imago_repo_why(why, why_cap, r, "%s: cannot create", repo_dir);
-                goto out;
-        }
         r = write_all(&p, targets, targets_len, files_dir);
 out:
         imago_tuf_meta_free(&p.targets);
         if (p.tr_init)
                 imago_tuf_trusted_free(&p.tr);
         imago_repo_state_free(&p.s);
+        imago_repo_unlock(fd);
         return r;
 }

@@ -59,7 +59,7 @@ int imago_repo_refresh(const char *repo_dir, const struct imago_repo_keys *k,
         struct imago_repo_state s;
         char *snap = NULL;
         size_t snap_len = 0;
-        int r;
+        int r, fd = -1;
 
         if (did != NULL)
                 *did = 0;
@@ -67,9 +67,15 @@ int imago_repo_refresh(const char *repo_dir, const struct imago_repo_keys *k,
                 why[0] = '\0';
         if (repo_dir == NULL || k == NULL || o == NULL)
                 return IMAGO_EINVAL;
-        if ((r = imago_repo_state_load(repo_dir, &s)) != IMAGO_OK)
-                return imago_repo_why(why, why_cap, r, "%s: published metadata unreadable",
-                                      repo_dir);
+        memset(&s, 0, sizeof(s));
+        if ((r = imago_repo_lock(repo_dir, &fd)) != IMAGO_OK) {
+                r = imago_repo_why(why, why_cap, r, "%s: cannot lock", repo_dir);
+                goto out;
+        }
+        if ((r = imago_repo_state_load(repo_dir, &s)) != IMAGO_OK) {
+                r = imago_repo_why(why, why_cap, r, "%s: published metadata unreadable", repo_dir);
+                goto out;
+        }
         if (s.timestamp.type == 0 || s.root.type == 0) {
                 r = imago_repo_why(why, why_cap, IMAGO_ENOTFOUND, "%s: nothing published yet",
                                    repo_dir);
@@ -95,5 +101,6 @@ int imago_repo_refresh(const char *repo_dir, const struct imago_repo_keys *k,
 out:
         free(snap);
         imago_repo_state_free(&s);
+        imago_repo_unlock(fd);
         return r;
 }

@@ -10,7 +10,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int imago_repo_path(char *out, size_t cap, const char *repo, const char *sub, const char *name)
 {
@@ -77,6 +80,33 @@ int imago_repo_mkdirs(const char *repo, const char *sub, const char *dir)
                         return r;
         }
         return mkdir_one(path);
+}
+
+int imago_repo_lock(const char *repo, int *fd)
+{
+        char path[PATH_MAX];
+        int r;
+
+        *fd = -1;
+        if ((r = imago_repo_mkdirs(repo, NULL, NULL)) != IMAGO_OK ||
+            (r = imago_repo_path(path, sizeof(path), repo, NULL, ".lock")) != IMAGO_OK)
+                return r;
+        if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+                return IMAGO_EIO;
+        while (flock(*fd, LOCK_EX) != 0) {
+                if (errno != EINTR) {
+                        close(*fd);
+                        *fd = -1;
+                        return IMAGO_EIO;
+                }
+        }
+        return IMAGO_OK;
+}
+
+void imago_repo_unlock(int fd)
+{
+        if (fd >= 0)
+                close(fd); /* releases the lock */
 }
 
 int imago_repo_write_meta(const char *repo, const char *name, const void *buf, size_t len)
