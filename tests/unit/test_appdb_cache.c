@@ -229,6 +229,39 @@ static void test_list_stopped_then_listed_again(void **state)
         assert_int_equal(imago_appdb_unbind(f->db, DEV_B), 0);
 }
 
+struct reenter {
+        struct imago_appdb *db;
+        uint64_t id;
+        int r;
+};
+
+static int call_into_handle(const struct imago_appdb_user *u, void *arg)
+{
+        struct reenter *e = arg;
+        struct imago_appdb_user v;
+
+        (void)u;
+        e->r = imago_appdb_user_get(e->db, e->id, &v);
+        return 0;
+}
+
+/* A list callback calling into the same handle is refused (the list's transaction is open) and
+ * breaks neither the list nor the handle. */
+static void test_callback_into_same_handle_refused(void **state)
+{
+        struct fx *f = *state;
+        struct imago_appdb_user u;
+        struct reenter e = {f->db, f->alice, 0};
+        int n = 0;
+
+        assert_int_equal(imago_appdb_user_list(f->db, call_into_handle, &e), 0);
+        assert_int_equal(e.r, IMAGO_EREG_DB);
+        assert_int_equal(imago_appdb_user_list(f->db, count_user, &n), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(imago_appdb_user_get(f->db, f->alice, &u), 0);
+        assert_int_equal(imago_appdb_user_set_hash(f->db, f->alice, HASH_1), 0);
+}
+
 /* Refusals and constraint errors reset their statements: the same calls then succeed. */
 static void test_errors_leave_statements_usable(void **state)
 {
@@ -415,6 +448,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_reuse_many_calls_heap_arguments, setup, teardown),
             cmocka_unit_test_setup_teardown(test_list_stopped_then_listed_again, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_callback_into_same_handle_refused, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_errors_leave_statements_usable, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reads_take_no_write_lock, setup, teardown),
             cmocka_unit_test_setup_teardown(test_cmd_expired_on_read_is_stored, setup, teardown),

@@ -14,10 +14,13 @@
  * below; everything is a bound parameter.
  *
  * Ownership: open allocates the handle, close frees it (NULL fine); one
- * thread per handle.  Strings passed in are borrowed; returned records are
- * caller-owned structs, strings inside them malloc'd and released by the
- * matching *_free (safe on zeroed structs).  Password hashes are not
- * secrets in the usual sense but are never logged.
+ * thread per handle.  The handle keeps its prepared statements (reset after
+ * every call, finalized by close).  A list callback must not call into the
+ * same handle (its transaction is open: IMAGO_EREG_DB).  Strings passed in
+ * are borrowed; returned records are caller-owned structs, strings inside
+ * them malloc'd and released by the matching *_free (safe on zeroed
+ * structs).  Password hashes are not secrets in the usual sense but are
+ * never logged.
  *
  * Functions that name a user (refresh_put, grant_add, bind) return
  * IMAGO_ENOTFOUND for an unknown user id.  Grants need not_before < expires.
@@ -160,7 +163,9 @@ int imago_appdb_cmd_result(struct imago_appdb *db, const char *device, uint64_t 
                            enum imago_appdb_cmd_status status, const char *result, int64_t now,
                            uint64_t *id);
 /* A command still SENT at or after its exp becomes EXPIRED (stored) when read; a result arriving
- * later is then IMAGO_EEXIST.  cmd_get reads at time(NULL), cmd_get_at at now (injected clocks). */
+ * later is then IMAGO_EEXIST.  cmd_get reads at time(NULL), cmd_get_at at now (injected clocks).
+ * The read takes no write lock; only when it finds a command to expire is it discarded and the call
+ * repeated in one write transaction (expire, then read), which gives the answer. */
 int imago_appdb_cmd_get(struct imago_appdb *db, uint64_t id, struct imago_appdb_cmd *c);
 int imago_appdb_cmd_get_at(struct imago_appdb *db, uint64_t id, int64_t now,
                            struct imago_appdb_cmd *c);
