@@ -9,6 +9,7 @@
 #include "cloud/audit/audit.h"
 #include "cloud/devsvc/devsvc.h"
 #include "cloud/svc_log.h"
+#include "cloud/svc_repo.h"
 #include "crypto/keys.h"
 #include "crypto/keys_openssl.h"
 #include "net/https.h"
@@ -30,6 +31,7 @@ struct imago_svc_app {
         SSL_CTX *ssl;
         struct imago_devsvc *ds;
         struct imago_api *api;
+        struct imago_svc_repo *repo; /* svc_repo.c: the image repository's timestamp timer */
 };
 
 /* ---- devsvc ops: the service's MQTT session, registry and deny file ---- */
@@ -188,6 +190,8 @@ int imago_svc_app_start(struct imago_svc *s, const char *passphrase)
                               imago_errname(r), s->cfg.api_host, (unsigned)s->cfg.api_port);
                 goto out;
         }
+        if ((r = imago_svc_repo_start(s->base, s->dir, passphrase, a->audit, &a->repo)) != 0)
+                goto out;
         imago_svc_log(IMAGO_LOG_INFO, "api_listening", "host=%s port=%u signup=%s", s->cfg.api_host,
                       (unsigned)imago_api_port(a->api), s->cfg.api_signup ? "on" : "off");
         r = IMAGO_OK;
@@ -205,6 +209,7 @@ void imago_svc_app_stop(struct imago_svc *s)
                 return;
         /* the api first (it holds pending requests on devsvc), then what they borrow */
         imago_api_free(a->api);
+        imago_svc_repo_stop(a->repo);
         imago_devsvc_free(a->ds);
         SSL_CTX_free(a->ssl);
         imago_regtoken_key_free(&a->regkey);
