@@ -52,7 +52,9 @@ for k in r1 r2 r3 r4 t1 t2 t3 x; do "$IMAGO" keys gen --type ed25519 --out "$k.k
 sign() { # sign META OUT KEY...: detached signatures, combined (ROOT in $croot if set)
   local meta=$1 out=$2 k args=()
   shift 2
+  rm -f "$out"
   for k in "$@"; do
+    rm -f "$k.$out.sig"
     $R sign --key "$k.key" --in "$meta" --out "$k.$out.sig" >/dev/null
     args+=(--sig "$k.$out.sig")
   done
@@ -72,6 +74,7 @@ release() {
   printf '%s' "$content" >imgs/app.bin
   mkdir -p imgs/fw
   cp imgs/app.bin imgs/fw/app.bin
+  rm -f "t$n.json" "t$n.a.json" "u$n.json"
   printf 'tools %s' "$n" >imgs/tools.txt
   $R targets new --out "t$n.json" --version "$n" --expires 90 >/dev/null
   $R targets add --in "t$n.json" --out "t$n.a.json" --name fw/app.bin --file imgs/fw/app.bin \
@@ -139,3 +142,64 @@ release 2 "firmware two"
 refresh 2>>client.err || fail "refresh 2"
 expect_app "firmware two" "release 2"
 ok "second release published and followed"
+
+# ---- refusals: nothing written, the client still sees release 2 --------------------------
+snap_before=$(ls "$M"; find "$D/repo/targets" | sort)
+expect_fail() { # expect_fail WHAT PATTERN publish-args...
+  local what=$1 pat=$2 rc=0
+  shift 2
+  "$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass "$@" >out.txt 2>err.txt || rc=$?
+  [ $rc = 1 ] || fail "$what: exit $rc, want 1: $(cat out.txt err.txt)"
+  grep -q -- "$pat" err.txt || fail "$what: error does not name $pat: $(cat err.txt)"
+  [ "$(ls "$M"; find "$D/repo/targets" | sort)" = "$snap_before" ] || fail "$what: files written"
+  ok "$what refused ($pat)"
+}
+release 3 "firmware three" t1
+expect_fail "targets signed by 1 of 2 (attack_threshold_not_met)" IMAGO_ETUF_THRESHOLD \
+  --targets 3.targets.json --files imgs
+# combine refuses a stranger's signature: add it by hand to the 1-of-2 targets
+rm -f x.sig
+$R sign --key x.key --in u3.json --out x.sig >/dev/null
+jq --slurpfile s x.sig '.signatures += $s' 3.targets.json >3x.json && mv 3x.json 3.targets.json
+[ "$(jq '.signatures | length' 3.targets.json)" = 2 ] || fail "stranger signature not added"
+expect_fail "targets signed by a stranger's key" IMAGO_ETUF_THRESHOLD --targets 3.targets.json --files imgs
+release 2 "firmware two again"
+expect_fail "targets version not above the published one (attack_rollback)" IMAGO_ETUF_ROLLBACK \
+  --targets 2.targets.json --files imgs
+release 3 "firmware three"
+printf 'firmware evil' >imgs/fw/app.bin
+expect_fail "a target file that does not match its hashes (attack_arbitrary_software)" \
+  "IMAGO_ETUF_\(HASH\|LENGTH\)" --targets 3.targets.json --files imgs
+release 3 "firmware three"
+# a root 2 signed only by 1 old root key; a root 3 skipping version 2
+$R root next --from 1.root.json --out root-2.json --expires 365 --remove-key root r3.key.pub \
+  --add-key root r4.key.pub >/dev/null
+croot= cprev=1.root.json sign root-2.json bad-2.root.json r1 r4
+expect_fail "root 2 signed by 1 of 2 old root keys (not chaining)" IMAGO_ETUF_THRESHOLD \
+  --root bad-2.root.json --targets 3.targets.json --files imgs
+$R root next --from root-2.json --out root-3.json --expires 365 >/dev/null
+croot= cprev= sign root-3.json bad-3.root.json r1 r2 r4
+expect_fail "root 3 with root 2 not published (not chaining)" IMAGO_ETUF_CONSISTENCY \
+  --root bad-3.root.json --targets 3.targets.json --files imgs
+# a root that names another timestamp key (the server's key is not the one)
+"$IMAGO" keys gen --type ed25519 --out other-ts.key >/dev/null
+$R root next --from 1.root.json --out root-2x.json --remove-key timestamp desk/timestamp.pub \
+  --add-key timestamp other-ts.key.pub >/dev/null
+croot= cprev=1.root.json sign root-2x.json x-2.root.json r1 r2
+expect_fail "root naming another timestamp key" IMAGO_EPERM --root x-2.root.json \
+  --targets 3.targets.json --files imgs
+grep -q "timestamp key" err.txt || fail "online key refusal does not say which key"
+refresh 2>>client.err || fail "refresh after refusals"
+expect_app "firmware two" "after refusals"
+ok "client still at release 2 after the refusals"
+
+# ---- a root rotation (r3 out, r4 in) with release 3 -----------------------------------------
+croot= cprev=1.root.json sign root-2.json 2.root.json r1 r2 r4
+croot=2.root.json cprev= sign u3.json 3.targets.json t1 t2
+"$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass --root 2.root.json \
+  --targets 3.targets.json --files imgs >/dev/null || fail "publish 3 with root 2"
+refresh 2>>client.err || fail "refresh 3: $(tail -3 client.err)"
+cmp "$MD/root.json" 2.root.json || fail "client did not follow root 2"
+expect_app "firmware three" "release 3"
+ok "root 2 (r3 revoked, r4 added) and release 3 followed"
+croot=2.root.json

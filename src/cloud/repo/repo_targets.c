@@ -44,8 +44,9 @@ static int have(const char *path, const struct imago_tuf_target *t)
         return r;
 }
 
+/* do_write 0: only check that every copy is there or the source file matches; 1: write. */
 static int put_one(const char *repo, const struct imago_tuf_target *t, const char *files_dir,
-                   char *why, size_t cap)
+                   int do_write, char *why, size_t cap)
 {
         char rel[PATH_MAX], path[PATH_MAX], dir[PATH_MAX];
         uint8_t *src = NULL;
@@ -61,7 +62,7 @@ static int put_one(const char *repo, const struct imago_tuf_target *t, const cha
                                       (unsigned long long)t->length);
         slash = strrchr(t->name, '/');
         snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - t->name) : 0, t->name);
-        if ((r = imago_repo_mkdirs(repo, IMAGO_REPO_D_TARGETS, dir)) != IMAGO_OK)
+        if (do_write && (r = imago_repo_mkdirs(repo, IMAGO_REPO_D_TARGETS, dir)) != IMAGO_OK)
                 return imago_repo_why(why, cap, r, "targets/%s: cannot create", dir);
         for (i = 0; i < t->hashes.n; i++) {
                 if (!hex_ok(t->hashes.h[i].hex)) {
@@ -92,7 +93,7 @@ static int put_one(const char *repo, const struct imago_tuf_target *t, const cha
                                 goto out;
                         }
                 }
-                if ((r = imago_file_write_atomic(path, src, len, 0644)) != IMAGO_OK) {
+                if (do_write && (r = imago_file_write_atomic(path, src, len, 0644)) != IMAGO_OK) {
                         r = imago_repo_why(why, cap, r, "%s: cannot write", path);
                         goto out;
                 }
@@ -106,12 +107,14 @@ int imago_repo_put_targets(const char *repo, const struct imago_tuf_meta *t, con
                            char *why, size_t cap)
 {
         size_t i;
-        int r;
+        int r, do_write;
 
         if (repo == NULL || t == NULL)
                 return IMAGO_EINVAL;
-        for (i = 0; i < t->n_targets; i++)
-                if ((r = put_one(repo, &t->targets[i], files_dir, why, cap)) != IMAGO_OK)
-                        return r;
+        /* every file checked before the first is written */
+        for (do_write = 0; do_write < 2; do_write++)
+                for (i = 0; i < t->n_targets; i++)
+                        if ((r = put_one(repo, &t->targets[i], files_dir, do_write, why, cap)) != 0)
+                                return r;
         return IMAGO_OK;
 }
