@@ -203,3 +203,91 @@ cmp "$MD/root.json" 2.root.json || fail "client did not follow root 2"
 expect_app "firmware three" "release 3"
 ok "root 2 (r3 revoked, r4 added) and release 3 followed"
 croot=2.root.json
+
+# ---- an expired timestamp, re-signed by repo refresh (the clock moved with libfaketime) -------
+if ! command -v faketime >/dev/null; then
+  echo "skip - faketime not installed: expired timestamp"
+elif grep -q __asan_init "$TUF"; then
+  echo "skip - faketime with an AddressSanitizer build"
+else
+  rc=0
+  timeout 20 faketime -f +2d "$TUF" --metadata-dir "$MD" --metadata-url "$URL/metadata/" refresh \
+    2>>client.err || rc=$?
+  [ $rc = 1 ] || fail "timestamp 2 days later: exit $rc, want 1 (expired)"
+  timeout 20 faketime -f +2d "$CLOUD" repo status --data "$D" | grep -q EXPIRED ||
+    fail "status does not say the timestamp expired"
+  ts_v=$(jq .signed.version "$M/timestamp.json")
+  timeout 20 faketime -f +2d "$CLOUD" repo refresh --data "$D" --passphrase-file cloud.pass >/dev/null ||
+    fail "repo refresh"
+  [ "$(jq .signed.version "$M/timestamp.json")" = $((ts_v + 1)) ] || fail "refresh: timestamp version"
+  timeout 20 faketime -f +2d "$TUF" --metadata-dir "$MD" --metadata-url "$URL/metadata/" refresh \
+    2>>client.err || fail "refresh after repo refresh: $(tail -3 client.err)"
+  ok "expired timestamp refused by the client, re-signed by repo refresh, accepted again"
+fi
+"$CLOUD" repo refresh --data "$D" --passphrase-file cloud.pass --if-needed >out.txt
+grep -q "nothing to re-sign" out.txt || fail "refresh --if-needed re-signed a fresh timestamp"
+ok "refresh --if-needed leaves a fresh timestamp alone"
+
+# ---- crash safety: publish stopped after step K, then run again ------------------------------
+# steps: 1 target files, 2 N.targets.json, 3 snapshot, 4 new roots, 5 root.json, 6 timestamp
+prev="firmware three"
+n=3
+rv=2
+for K in 1 2 3 4 5; do
+  n=$((n + 1))
+  roots=()
+  if [ $K -ge 4 ]; then # a new root in the interrupted publish too
+    rv=$((rv + 1))
+    rm -f "root-$rv.json"
+    $R root next --from "$((rv - 1)).root.json" --out "root-$rv.json" --expires 300 >/dev/null
+    croot= cprev=$((rv - 1)).root.json sign "root-$rv.json" "$rv.root.json" r1 r2
+    croot=$rv.root.json
+    roots=(--root "$rv.root.json")
+  fi
+  release $n "firmware $n"
+  rc=0
+  IMAGO_REPO_TEST_STOP_AFTER=$K "$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass \
+    "${roots[@]}" --targets $n.targets.json --files imgs >out.txt 2>err.txt || rc=$?
+  [ $rc = 1 ] && grep -q "step $K" err.txt || fail "stop after $K: exit $rc $(cat err.txt)"
+  refresh 2>>client.err || fail "refresh after a stop after step $K: $(tail -3 client.err)"
+  expect_app "$prev" "after a stop after step $K"
+  "$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass "${roots[@]}" \
+    --targets $n.targets.json --files imgs >/dev/null 2>err.txt || fail "publish again after step $K: $(cat err.txt)"
+  refresh 2>>client.err || fail "refresh after the completed publish ($K): $(tail -3 client.err)"
+  expect_app "firmware $n" "completed publish after step $K"
+  prev="firmware $n"
+  ok "publish stopped after step $K: client updates (old release), publish again completes"
+done
+cmp "$MD/root.json" "$rv.root.json" || fail "client not at root $rv"
+ok "client followed roots to version $rv"
+
+# ---- the service re-signs a timestamp near expiry --------------------------------------------
+printf 'timestamp_expiry 60\n' >"$D/repo/repo.conf"
+"$CLOUD" repo refresh --data "$D" --passphrase-file cloud.pass >/dev/null
+jq -e --arg now "$(date -u -d '+2 min' +%Y-%m-%dT%H:%M:%SZ)" '.signed.expires < $now' \
+  "$M/timestamp.json" >/dev/null || fail "repo.conf timestamp_expiry not applied"
+printf '# back to one day: the 60 s timestamp is within the margin now\ntimestamp_expiry 86400\n' \
+  >"$D/repo/repo.conf"
+ts_v=$(jq .signed.version "$M/timestamp.json")
+cloud_start "$D" cloud.log || fail "imago-cloud up: $(tail -5 cloud.log)"
+for i in $(seq 100); do
+  [ "$(jq .signed.version "$M/timestamp.json")" -gt "$ts_v" ] && break
+  sleep 0.1
+done
+[ "$(jq .signed.version "$M/timestamp.json")" -gt "$ts_v" ] || fail "service did not re-sign: $(tail -5 cloud.log)"
+grep -q "event=repo_timestamp" cloud.log || fail "no repo_timestamp in the service log"
+refresh 2>>client.err || fail "refresh after the service re-signed"
+cloud_stop || fail "imago-cloud up did not stop cleanly"
+ok "imago-cloud up re-signed the timestamp near expiry"
+
+# ---- audit ----------------------------------------------------------------------------------
+"$CLOUD" audit show --data "$D" --json --limit 1000 >audit.json
+jq -e '[.records[] | select(.action == "repo.publish")] | length >= 8' audit.json >/dev/null ||
+  fail "audit: repo.publish records: $(jq -c '[.records[].action]' audit.json)"
+jq -e '[.records[] | select(.action == "repo.timestamp" and .actor == "service")] | length >= 1' \
+  audit.json >/dev/null || fail "audit: no repo.timestamp by the service"
+jq -e '[.records[] | select(.action == "repo.timestamp" and .actor == "cli")] | length >= 1' \
+  audit.json >/dev/null || fail "audit: no repo.timestamp by the cli"
+"$CLOUD" audit verify --data "$D" >/dev/null || fail "audit verify"
+ok "audit: repo.publish and repo.timestamp recorded, chain verifies"
+echo "all passed"
