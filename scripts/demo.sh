@@ -4,7 +4,8 @@
 #   confirmed -> kept when confirmed -> downgrade refused -> tampered image refused
 #   -> fleet PKI -> factory -> imago-cloud -> enrolment -> live revocation
 #   -> a user onboards a device through its setup portal -> state -> signed command
-#   -> decommission -> audit log.
+#   -> decommission -> audit log -> a release signed 2 of 3 offline, published, verified by
+#   the TUF client -> a delta update.
 # Runs in demo-out/ (recreated each time); leaves no process behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -262,7 +263,59 @@ done
 echo "  no setup code, token, password or Wi-Fi passphrase in any log"
 record "audit log verifies; no secret in the logs" "ok"
 
-say "18. Shutdown: imago-cloud stops its broker; no process is left"
+say "18. Releases: targets signed offline by 2 of 3 keys, published with online snapshot/timestamp"
+mkdir -p desk rel
+"$CLOUD" repo keys --data cloud --out-dir desk >/dev/null
+for k in r1 r2 r3 t1 t2 t3; do "$IMAGO" keys gen --type ed25519 --out "desk/$k.key" >/dev/null; done
+echo "  release desk: root keys r1 r2 r3 (2 of 3), targets keys t1 t2 t3 (2 of 3), each holder on their own machine"
+run "$IMAGO" release root init --out desk/root.json --expires 365 --consistent-snapshot \
+  --root-key desk/r1.key.pub --root-key desk/r2.key.pub --root-key desk/r3.key.pub --root-threshold 2 \
+  --targets-key desk/t1.key.pub --targets-key desk/t2.key.pub --targets-key desk/t3.key.pub \
+  --targets-threshold 2 --snapshot-key desk/snapshot.pub --timestamp-key desk/timestamp.pub
+for k in r1 r2; do "$IMAGO" release sign --key "desk/$k.key" --in desk/root.json --out "desk/$k-root.sig" >/dev/null; done
+run "$IMAGO" release combine --in desk/root.json --sig desk/r1-root.sig --sig desk/r2-root.sig --out desk/1.root.json
+mkdir -p rel/fw
+cp app-1.1.0.img rel/fw/app.img
+run "$IMAGO" release targets new --out desk/targets-new.json --version 1 --expires 90
+run "$IMAGO" release targets add --in desk/targets-new.json --out desk/targets.json --name fw/app.img \
+  --file rel/fw/app.img --hardware-id demo-board --version 1.1.0 --security-counter 2
+echo "$ $IMAGO release sign --key desk/t1.key ...   (holder 1)   and   --key desk/t3.key ...   (holder 3)"
+"$IMAGO" release sign --key desk/t1.key --in desk/targets.json --out desk/t1.sig >/dev/null
+"$IMAGO" release sign --key desk/t3.key --in desk/targets.json --out desk/t3.sig >/dev/null
+run "$IMAGO" release combine --root desk/1.root.json --in desk/targets.json --sig desk/t1.sig \
+  --out desk/1.targets.json
+expect_fail "one signature of a 2-of-3 role" "$IMAGO" release verify --root desk/1.root.json desk/1.targets.json
+run "$IMAGO" release combine --root desk/1.root.json --in desk/targets.json --sig desk/t1.sig \
+  --sig desk/t3.sig --out desk/1.targets.json --force
+run "$IMAGO" release verify --root desk/1.root.json desk/1.targets.json
+run "$CLOUD" repo publish --data cloud --passphrase-file cloud.pass --root desk/1.root.json \
+  --targets desk/1.targets.json --files rel
+run "$CLOUD" repo status --data cloud
+rport=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$out/cloud/repo" "$rport" >repo-http.log 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$rport") 2>/dev/null && break; sleep 0.1; done
+mkdir -p device-md device-fw
+run "$B/imago-tuf" --metadata-dir device-md init desk/1.root.json
+run "$B/imago-tuf" --metadata-dir device-md --metadata-url "http://127.0.0.1:$rport/metadata/" \
+  --target-name fw/app.img --target-base-url "http://127.0.0.1:$rport/targets/" --target-dir device-fw download
+cmp rel/fw/app.img device-fw/fw%2Fapp.img || { echo "demo: downloaded image differs" >&2; exit 1; }
+echo "  the TUF client followed root -> timestamp -> snapshot -> targets and checked the image's length and hashes"
+record "release signed 2 of 3 (1 of 3 refused), published, verified by imago-tuf" "ok"
+
+say "19. Delta update: zstd --patch-from of the installed image, checked against the target hash"
+run "$IMAGO" delta make --base app-1.0.0.img --target app-1.1.0.img --out app-1.0.0-1.1.0.delta
+len=$(stat -c %s app-1.1.0.img)
+sha=$(sha256sum app-1.1.0.img | cut -d' ' -f1)
+run "$IMAGO" delta apply --base app-1.0.0.img --delta app-1.0.0-1.1.0.delta --out app-1.1.0-from-delta.img \
+  --sha256 "$sha" --length "$len"
+cmp app-1.1.0.img app-1.1.0-from-delta.img
+echo "  full image $len bytes, delta $(stat -c %s app-1.0.0-1.1.0.delta) bytes"
+expect_fail "a delta applied to the wrong base" "$IMAGO" delta apply --base app-forged.img \
+  --delta app-1.0.0-1.1.0.delta --out wrong.img --sha256 "$sha" --length "$len"
+record "delta rebuilt the exact 1.1.0 image; the wrong base refused" "ok"
+
+say "20. Shutdown: imago-cloud stops its broker; no process is left"
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 pids=()
 if pgrep -f "$out/cloud/broker/mosquitto.conf" >/dev/null; then echo "demo: broker left running" >&2; exit 1; fi
