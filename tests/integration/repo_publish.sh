@@ -44,7 +44,7 @@ ok "init: online keys keys/snapshot.key, keys/timestamp.key (0600, encrypted)"
 mkdir desk imgs
 "$CLOUD" repo keys --data "$D" --out-dir desk >keys.out
 grep -q "^keyid: [0-9a-f]\{64\}$" keys.out || fail "repo keys: no key id"
-[ -s desk/snapshot.pub ] && [ -s desk/timestamp.pub ] || fail "repo keys --out-dir"
+if [ ! -s desk/snapshot.pub ] || [ ! -s desk/timestamp.pub ]; then fail "repo keys --out-dir"; fi
 ok "repo keys prints key ids and PEM, copies the public keys"
 
 # ---- the release desk: root 2 of 3, targets 2 of 3 ----------------------------------------
@@ -66,11 +66,11 @@ $R root init --out root.json --expires 365 --consistent-snapshot \
   --root-key r1.key.pub --root-key r2.key.pub --root-key r3.key.pub --root-threshold 2 \
   --targets-key t1.key.pub --targets-key t2.key.pub --targets-key t3.key.pub --targets-threshold 2 \
   --snapshot-key desk/snapshot.pub --timestamp-key desk/timestamp.pub >/dev/null
-croot= cprev= sign root.json 1.root.json r1 r2
+croot='' cprev='' sign root.json 1.root.json r1 r2
 croot=1.root.json
 # release N CONTENT...: targets version N with fw/app.bin (and more files) -> N.targets.json
 release() {
-  local n=$1 content=$2 keys=${3:-t1 t2} in
+  local n=$1 content=$2 keys=${3:-t1 t2}
   printf '%s' "$content" >imgs/app.bin
   mkdir -p imgs/fw
   cp imgs/app.bin imgs/fw/app.bin
@@ -94,8 +94,9 @@ cmp "$M/1.root.json" 1.root.json || fail "1.root.json not as signed"
 cmp "$M/1.targets.json" 1.targets.json || fail "1.targets.json not as signed"
 h=$(sha256sum imgs/fw/app.bin | cut -d' ' -f1)
 h5=$(sha512sum imgs/fw/app.bin | cut -d' ' -f1)
-[ -f "$D/repo/targets/fw/$h.app.bin" ] && [ -f "$D/repo/targets/fw/$h5.app.bin" ] ||
+if [ ! -f "$D/repo/targets/fw/$h.app.bin" ] || [ ! -f "$D/repo/targets/fw/$h5.app.bin" ]; then
   fail "target files: $(find "$D/repo/targets")"
+fi
 ok "publish: root 1, targets 1, snapshot 1, timestamp 1, targets stored as HASH.NAME"
 "$CLOUD" repo status --data "$D" --json >st.json
 jq -e '.published and .root.version == 1 and .targets.version == 1 and .snapshot.version == 1
@@ -103,7 +104,7 @@ jq -e '.published and .root.version == 1 and .targets.version == 1 and .snapshot
 ok "repo status --json"
 
 # ---- serve and follow with imago-tuf ------------------------------------------------------
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
   port=$(free_port)
   python3 -m http.server --bind 127.0.0.1 --directory "$D/repo" "$port" >server.log 2>&1 &
   spid=$!
@@ -174,18 +175,18 @@ release 3 "firmware three"
 # a root 2 signed only by 1 old root key; a root 3 skipping version 2
 $R root next --from 1.root.json --out root-2.json --expires 365 --remove-key root r3.key.pub \
   --add-key root r4.key.pub >/dev/null
-croot= cprev=1.root.json sign root-2.json bad-2.root.json r1 r4
+croot='' cprev=1.root.json sign root-2.json bad-2.root.json r1 r4
 expect_fail "root 2 signed by 1 of 2 old root keys (not chaining)" IMAGO_ETUF_THRESHOLD \
   --root bad-2.root.json --targets 3.targets.json --files imgs
 $R root next --from root-2.json --out root-3.json --expires 365 >/dev/null
-croot= cprev= sign root-3.json bad-3.root.json r1 r2 r4
+croot='' cprev='' sign root-3.json bad-3.root.json r1 r2 r4
 expect_fail "root 3 with root 2 not published (not chaining)" IMAGO_ETUF_CONSISTENCY \
   --root bad-3.root.json --targets 3.targets.json --files imgs
 # a root that names another timestamp key (the server's key is not the one)
 "$IMAGO" keys gen --type ed25519 --out other-ts.key >/dev/null
 $R root next --from 1.root.json --out root-2x.json --remove-key timestamp desk/timestamp.pub \
   --add-key timestamp other-ts.key.pub >/dev/null
-croot= cprev=1.root.json sign root-2x.json x-2.root.json r1 r2
+croot='' cprev=1.root.json sign root-2x.json x-2.root.json r1 r2
 expect_fail "root naming another timestamp key" IMAGO_EPERM --root x-2.root.json \
   --targets 3.targets.json --files imgs
 grep -q "timestamp key" err.txt || fail "online key refusal does not say which key"
@@ -194,8 +195,8 @@ expect_app "firmware two" "after refusals"
 ok "client still at release 2 after the refusals"
 
 # ---- a root rotation (r3 out, r4 in) with release 3 -----------------------------------------
-croot= cprev=1.root.json sign root-2.json 2.root.json r1 r2 r4
-croot=2.root.json cprev= sign u3.json 3.targets.json t1 t2
+croot='' cprev=1.root.json sign root-2.json 2.root.json r1 r2 r4
+croot=2.root.json cprev='' sign u3.json 3.targets.json t1 t2
 "$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass --root 2.root.json \
   --targets 3.targets.json --files imgs >/dev/null || fail "publish 3 with root 2"
 refresh 2>>client.err || fail "refresh 3: $(tail -3 client.err)"
@@ -240,7 +241,7 @@ for K in 1 2 3 4 5; do
     rv=$((rv + 1))
     rm -f "root-$rv.json"
     $R root next --from "$((rv - 1)).root.json" --out "root-$rv.json" --expires 300 >/dev/null
-    croot= cprev=$((rv - 1)).root.json sign "root-$rv.json" "$rv.root.json" r1 r2
+    croot='' cprev=$((rv - 1)).root.json sign "root-$rv.json" "$rv.root.json" r1 r2
     croot=$rv.root.json
     roots=(--root "$rv.root.json")
   fi
@@ -248,7 +249,7 @@ for K in 1 2 3 4 5; do
   rc=0
   IMAGO_REPO_TEST_STOP_AFTER=$K "$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass \
     "${roots[@]}" --targets $n.targets.json --files imgs >out.txt 2>err.txt || rc=$?
-  [ $rc = 1 ] && grep -q "step $K" err.txt || fail "stop after $K: exit $rc $(cat err.txt)"
+  if [ $rc != 1 ] || ! grep -q "step $K" err.txt; then fail "stop after $K: exit $rc $(cat err.txt)"; fi
   refresh 2>>client.err || fail "refresh after a stop after step $K: $(tail -3 client.err)"
   expect_app "$prev" "after a stop after step $K"
   "$CLOUD" repo publish --data "$D" --passphrase-file cloud.pass "${roots[@]}" \
@@ -270,7 +271,7 @@ printf '# back to one day: the 60 s timestamp is within the margin now\ntimestam
   >"$D/repo/repo.conf"
 ts_v=$(jq .signed.version "$M/timestamp.json")
 cloud_start "$D" cloud.log || fail "imago-cloud up: $(tail -5 cloud.log)"
-for i in $(seq 100); do
+for _ in $(seq 100); do
   [ "$(jq .signed.version "$M/timestamp.json")" -gt "$ts_v" ] && break
   sleep 0.1
 done

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* A new snapshot (version + 1, the same meta); *buf, *len: its bytes. */
 static int new_snapshot(const char *repo, const struct imago_repo_keys *k,
@@ -57,6 +58,7 @@ int imago_repo_refresh(const char *repo_dir, const struct imago_repo_keys *k,
                        size_t why_cap)
 {
         struct imago_repo_state s;
+        struct stat st;
         char *snap = NULL;
         size_t snap_len = 0;
         int r, fd = -1;
@@ -68,6 +70,11 @@ int imago_repo_refresh(const char *repo_dir, const struct imago_repo_keys *k,
         if (repo_dir == NULL || k == NULL || o == NULL)
                 return IMAGO_EINVAL;
         memset(&s, 0, sizeof(s));
+        if (stat(repo_dir, &st) != 0) { /* no repository yet: do not create one */
+                r = imago_repo_why(why, why_cap, IMAGO_ENOTFOUND, "%s: nothing published yet",
+                                   repo_dir);
+                goto out;
+        }
         if ((r = imago_repo_lock(repo_dir, &fd)) != IMAGO_OK) {
                 r = imago_repo_why(why, why_cap, r, "%s: cannot lock", repo_dir);
                 goto out;
