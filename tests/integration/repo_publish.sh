@@ -109,7 +109,7 @@ for _ in 1 2 3 4 5; do
   python3 -m http.server --bind 127.0.0.1 --directory "$D/repo" "$port" >server.log 2>&1 &
   spid=$!
   up=0
-  for i in $(seq 50); do
+  for _ in $(seq 50); do
     if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then up=1; break; fi
     kill -0 "$spid" 2>/dev/null || break
     sleep 0.1
