@@ -271,8 +271,10 @@ printf '# back to one day: the 60 s timestamp is within the margin now\ntimestam
   >"$D/repo/repo.conf"
 ts_v=$(jq .signed.version "$M/timestamp.json")
 cloud_start "$D" cloud.log || fail "imago-cloud up: $(tail -5 cloud.log)"
-for _ in $(seq 100); do
-  [ "$(jq .signed.version "$M/timestamp.json")" -gt "$ts_v" ] && break
+for _ in $(seq 150); do # the file first, then the log line
+  if [ "$(jq .signed.version "$M/timestamp.json")" -gt "$ts_v" ] && grep -q "event=repo_timestamp" cloud.log; then
+    break
+  fi
   sleep 0.1
 done
 [ "$(jq .signed.version "$M/timestamp.json")" -gt "$ts_v" ] || fail "service did not re-sign: $(tail -5 cloud.log)"

@@ -164,9 +164,9 @@ int imago_cloud_repo_status(int argc, char **argv)
                               role_json(st.timestamp_version, st.timestamp_expires),
                               "targets_count", (json_int_t)st.n_targets);
 
-                if ((r = imago_cloud_print_json(j)) != 0)
-                        return imago_cloud_fail(cmd, NULL, r);
-                return IMAGO_CLOUD_EXIT_OK;
+                r = imago_cloud_print_json(j);
+                json_decref(j);
+                return r != 0 ? imago_cloud_fail(cmd, NULL, r) : IMAGO_CLOUD_EXIT_OK;
         }
         if (!st.published) {
                 printf("repository: %s\nnothing published yet (root version %llu)\n", repo,
