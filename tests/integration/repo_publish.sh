@@ -68,6 +68,12 @@ $R root init --out root.json --expires 365 --consistent-snapshot \
   --snapshot-key desk/snapshot.pub --timestamp-key desk/timestamp.pub >/dev/null
 croot='' cprev='' sign root.json 1.root.json r1 r2
 croot=1.root.json
+for role in snapshot timestamp; do
+  want=$(grep -A1 "^$role key:" keys.out | sed -n 's/^keyid: //p')
+  [ "$(jq -r ".signed.roles.$role.keyids[0]" 1.root.json)" = "$want" ] ||
+    fail "the $role key id printed by repo keys is not the one in root"
+done
+ok "the key ids repo keys prints are the ones imago release put into root"
 # release N CONTENT...: targets version N with fw/app.bin (and more files) -> N.targets.json
 release() {
   local n=$1 content=$2 keys=${3:-t1 t2}

@@ -60,6 +60,11 @@ static int show_key(const char *cmd, const char *data_dir, const char *role, con
             (r = imago_pubkey_load(path, &pub)) != 0 ||
             (r = imago_tuf_key_from_pub(&pub, &key)) != 0 || (r = imago_tuf_keyid(key, id)) != 0) {
                 imago_cloud_fail(cmd, path, r);
+                if (r == IMAGO_ENOTFOUND)
+                        fprintf(stderr,
+                                "imago-cloud: %s: a data directory made before the "
+                                "repository: add --passphrase-file to create the keys\n",
+                                cmd);
                 goto out;
         }
         printf("%s key: %s\nkeyid: %s\n%.*s", role, path, id, (int)len, (const char *)pem);

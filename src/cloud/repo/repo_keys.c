@@ -14,14 +14,20 @@ int imago_repo_key_create(const char *data_dir, const char *rel, const char *rel
 {
         struct imago_privkey key;
         struct imago_pubkey pub;
-        char path[PATH_MAX];
+        char path[PATH_MAX], *slash;
         int r;
 
         if (data_dir == NULL || rel == NULL || rel_pub == NULL || passphrase == NULL)
                 return IMAGO_EINVAL;
         memset(&key, 0, sizeof(key));
-        if ((r = imago_repo_path(path, sizeof(path), data_dir, NULL, rel)) != IMAGO_OK ||
-            (r = imago_privkey_generate(IMAGO_KEY_ED25519, &key)) != IMAGO_OK ||
+        if ((r = imago_repo_path(path, sizeof(path), data_dir, NULL, rel)) != IMAGO_OK)
+                goto out;
+        if ((slash = strrchr(path, '/')) != NULL) { /* keys/ (0700) when it is missing */
+                *slash = '\0';
+                (void)mkdir(path, 0700);
+                *slash = '/';
+        }
+        if ((r = imago_privkey_generate(IMAGO_KEY_ED25519, &key)) != IMAGO_OK ||
             (r = imago_privkey_save(&key, path, passphrase)) != IMAGO_OK)
                 goto out;
         if ((r = imago_repo_path(path, sizeof(path), data_dir, NULL, rel_pub)) != IMAGO_OK ||
