@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#define IMAGO_REPO_ROOT_VERSIONS_MAX 100000u /* a bound on the chain walk */
+
 static int parse_file(const char *repo, const char *name, enum imago_tuf_type type, size_t max,
                       struct imago_tuf_meta *m, uint8_t **keep, size_t *keep_len)
 {
@@ -41,7 +43,7 @@ int imago_repo_state_load(const char *repo, struct imago_repo_state *s)
                 return IMAGO_EINVAL;
         memset(s, 0, sizeof(*s));
         /* the newest root of the chain 1, 2, ... */
-        for (v = 1;; v++) {
+        for (v = 1; v <= IMAGO_REPO_ROOT_VERSIONS_MAX; v++) {
                 struct imago_tuf_meta m;
                 uint8_t *buf = NULL;
                 size_t len = 0;
