@@ -21,7 +21,10 @@
  *                                     envelopes; command.pub (0644): provisioned into devices
  *                                     (agent config command_key); regtoken.key (0600, P-256,
  *                                     encrypted PKCS#8): registration tokens (a JWK only
- *                                     in memory)
+ *                                     in memory); snapshot.key, timestamp.key (0600,
+ *                                     Ed25519, encrypted) + .pub (0644): the image
+ *                                     repository's online roles (docs/repo.md)
+ *     repo/                           the image repository (created by `repo publish`)
  *     app.db                    0600  users, grants, ownership, state, commands (appdb.h)
  *     audit.db                  0600  hash-chained audit log (audit.h)
  *
