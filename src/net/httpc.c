@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/err.h"
+#include "base/sock.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/wipe.h"
@@ -39,82 +40,6 @@
 #define BEARER_MAX 4096
 #define READ_CHUNK 16384
 #define SSL_EOF    2 /* ssl_wait: the peer closed */
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
-}
-
-/* Wait for fd to be ready for events until the deadline: IMAGO_OK or IMAGO_EIO. */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-        struct pollfd p;
-        uint64_t now;
-        int n;
-
-        for (;;) {
-                now = now_ms();
-                if (now >= deadline)
-                        return IMAGO_EIO;
-                p.fd = fd;
-                p.events = events;
-                p.revents = 0;
-                n = poll(&p, 1, (int)(deadline - now > 60000 ? 60000 : deadline - now));
-                if (n > 0)
-                        return IMAGO_OK;
-                if (n < 0 && errno != EINTR)
-                        return IMAGO_EIO;
-        }
-}
-
-static int connect_one(const struct addrinfo *ai, uint64_t deadline, int *out)
-{
-        int fd, err = 0, r = IMAGO_EIO;
-        socklen_t el = sizeof(err);
-
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0)
-                return IMAGO_EIO;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-                if (errno != EINPROGRESS)
-                        goto out;
-                if (wait_fd(fd, POLLOUT, deadline) != IMAGO_OK)
-                        goto out;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0)
-                        goto out;
-        }
-        *out = fd;
-        fd = -1;
-        r = IMAGO_OK;
-out:
-        if (fd >= 0)
-                close(fd);
-        return r;
-}
-
-static int tcp_connect(const char *host, uint16_t port, uint64_t deadline, int *out)
-{
-        struct addrinfo hints, *res = NULL, *ai;
-        char ps[8];
-        int r = IMAGO_EIO;
-
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_NUMERICSERV;
-        snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-        if (getaddrinfo(host, ps, &hints, &res) != 0 || res == NULL) {
-                IMAGO_ERR("https client: cannot resolve %s", host);
-                return IMAGO_EIO;
-        }
-        for (ai = res; ai != NULL && r != IMAGO_OK; ai = ai->ai_next)
-                r = connect_one(ai, deadline, out);
-        freeaddrinfo(res);
-        return r;
-}
 
 static int is_ip(const char *s)
 {
@@ -170,9 +95,11 @@ static int ssl_wait(SSL *ssl, int fd, int ret, uint64_t deadline)
 {
         switch (SSL_get_error(ssl, ret)) {
         case SSL_ERROR_WANT_READ:
-                return wait_fd(fd, POLLIN, deadline) == IMAGO_OK ? IMAGO_HTTPC_MORE : IMAGO_EIO;
+                return imago_sock_wait(fd, POLLIN, deadline) == IMAGO_OK ? IMAGO_HTTPC_MORE
+                                                                         : IMAGO_EIO;
         case SSL_ERROR_WANT_WRITE:
-                return wait_fd(fd, POLLOUT, deadline) == IMAGO_OK ? IMAGO_HTTPC_MORE : IMAGO_EIO;
+                return imago_sock_wait(fd, POLLOUT, deadline) == IMAGO_OK ? IMAGO_HTTPC_MORE
+                                                                          : IMAGO_EIO;
         case SSL_ERROR_ZERO_RETURN:
                 return SSL_EOF;
         case SSL_ERROR_SYSCALL:
@@ -451,14 +378,16 @@ static int request(const struct imago_httpc *c, const char *method, const char *
         if ((r = check_args(c, method, path, bearer, body, body_len)) != IMAGO_OK)
                 goto out;
         name = c->server_name != NULL ? c->server_name : c->host;
-        deadline = now_ms() + (c->timeout_ms != 0 ? c->timeout_ms : 30000U);
+        deadline = imago_mono_ms() + (c->timeout_ms != 0 ? c->timeout_ms : 30000U);
         if ((r = build_head(c, name, method, path, bearer, body, body_len, &head, &head_len)) !=
             IMAGO_OK)
                 goto out;
         if ((r = make_ctx(c, name, &ctx)) != IMAGO_OK)
                 goto out;
-        if ((r = tcp_connect(c->host, c->port, deadline, &fd)) != IMAGO_OK)
+        if ((r = imago_sock_connect(c->host, c->port, deadline, &fd)) != IMAGO_OK) {
+                IMAGO_ERR("https client: cannot connect to %s port %u", c->host, (unsigned)c->port);
                 goto out;
+        }
         r = IMAGO_ECRYPTO;
         if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1)
                 goto out;

@@ -18,6 +18,12 @@
 #include "base/hex.h"
 #include "base/num.h"
 #include "base/rd.h"
+#include "base/sock.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 static void test_err_names_round_trip(void **state)
 {
@@ -214,6 +220,45 @@ static void test_hex_and_device_ids(void **state)
         assert_false(imago_hex_is_lower("", 1, 40));
 }
 
+/* imago_sock: connect to a listener, a closed port refused, waits end at their deadline. */
+static void test_sock_connect_and_wait(void **state)
+{
+        struct sockaddr_in a;
+        socklen_t al = sizeof(a);
+        int l, fd = -1, closed_port;
+        uint64_t t0;
+
+        (void)state;
+        l = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(l >= 0);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(listen(l, 1), 0);
+        assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+        assert_int_equal(
+            imago_sock_connect("127.0.0.1", ntohs(a.sin_port), imago_mono_ms() + 5000, &fd),
+            IMAGO_OK);
+        assert_true(fd >= 0);
+        /* nothing to read: the wait ends at its deadline */
+        t0 = imago_mono_ms();
+        assert_int_equal(imago_sock_wait(fd, POLLIN, t0 + 50), IMAGO_EIO);
+        assert_true(imago_mono_ms() >= t0 + 50);
+        assert_int_equal(imago_sock_wait(fd, POLLOUT, imago_mono_ms() + 1000), IMAGO_OK);
+        close(fd);
+        closed_port = ntohs(a.sin_port);
+        close(l); /* the port is closed now */
+        assert_int_equal(
+            imago_sock_connect("127.0.0.1", (uint16_t)closed_port, imago_mono_ms() + 2000, &fd),
+            IMAGO_EIO);
+        assert_int_equal(fd, -1);
+        assert_int_equal(
+            imago_sock_connect("no-such-host.invalid", 80, imago_mono_ms() + 2000, &fd), IMAGO_EIO);
+        assert_int_equal(imago_sock_connect(NULL, 80, 0, &fd), IMAGO_EINVAL);
+        assert_int_equal(imago_sock_wait(-1, POLLIN, 0), IMAGO_EINVAL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -226,6 +271,7 @@ int main(void)
             cmocka_unit_test(test_num_strict),
             cmocka_unit_test(test_file_write_new_never_replaces),
             cmocka_unit_test(test_hex_and_device_ids),
+            cmocka_unit_test(test_sock_connect_and_wait),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

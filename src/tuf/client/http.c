@@ -19,6 +19,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/sock.h"
 #include "tuf/client/client.h"
 #include "tuf/client/http_priv.h"
 
@@ -93,81 +94,17 @@ int imago_tuf_url_split(const char *url, struct imago_tuf_url *out)
         return IMAGO_OK;
 }
 
-static uint64_t now_ms(void)
+/* The end of a wait of wait_ms, not past deadline (0 = none). */
+static uint64_t until_of(uint32_t wait_ms, uint64_t deadline)
 {
-        struct timespec ts;
+        uint64_t until = imago_mono_ms() + wait_ms;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
+        return deadline != 0 && deadline < until ? deadline : until;
 }
 
-/* Wait for events on fd for at most wait_ms, and not past deadline (0 = none). */
 static int wait_fd(int fd, short events, uint32_t wait_ms, uint64_t deadline)
 {
-        struct pollfd pfd;
-        uint64_t now, until;
-        int n;
-
-        until = now_ms() + wait_ms;
-        if (deadline != 0 && deadline < until)
-                until = deadline;
-        for (;;) {
-                now = now_ms();
-                if (now >= until)
-                        return IMAGO_EIO;
-                pfd.fd = fd;
-                pfd.events = events;
-                pfd.revents = 0;
-                n = poll(&pfd, 1, (int)(until - now));
-                if (n > 0)
-                        return IMAGO_OK;
-                if (n < 0 && errno != EINTR)
-                        return IMAGO_EIO;
-        }
-}
-
-static int connect_one(const struct addrinfo *ai, uint32_t timeout_ms, uint64_t deadline, int *out)
-{
-        int fd, err = 0, r = IMAGO_EIO;
-        socklen_t el = sizeof(err);
-
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0)
-                return IMAGO_EIO;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-                if (errno != EINPROGRESS)
-                        goto out;
-                if (wait_fd(fd, POLLOUT, timeout_ms, deadline) != IMAGO_OK)
-                        goto out;
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0)
-                        goto out;
-        }
-        *out = fd;
-        fd = -1;
-        r = IMAGO_OK;
-out:
-        if (fd >= 0)
-                close(fd);
-        return r;
-}
-
-static int connect_url(const struct imago_tuf_url *u, uint32_t timeout_ms, uint64_t deadline,
-                       int *fd)
-{
-        struct addrinfo hints, *res = NULL, *ai;
-        char port[8];
-        int r = IMAGO_EIO;
-
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        snprintf(port, sizeof(port), "%u", (unsigned)u->port);
-        if (getaddrinfo(u->host, port, &hints, &res) != 0)
-                return IMAGO_EIO;
-        for (ai = res; ai != NULL && r != IMAGO_OK; ai = ai->ai_next)
-                r = connect_one(ai, timeout_ms, deadline, fd);
-        freeaddrinfo(res);
-        return r;
+        return imago_sock_wait(fd, events, until_of(wait_ms, deadline));
 }
 
 static int send_all(int fd, const char *buf, size_t len, uint32_t timeout_ms, uint64_t deadline)
@@ -213,7 +150,7 @@ int imago_tuf_http_get(void *ctx, const char *url, uint64_t max, imago_tuf_sink_
                 cto = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : cto;
                 rto = cfg->read_timeout_ms ? cfg->read_timeout_ms : rto;
                 if (cfg->deadline_ms)
-                        deadline = now_ms() + cfg->deadline_ms;
+                        deadline = imago_mono_ms() + cfg->deadline_ms;
         }
         u = malloc(sizeof(*u));
         p = malloc(sizeof(*p));
@@ -234,7 +171,7 @@ int imago_tuf_http_get(void *ctx, const char *url, uint64_t max, imago_tuf_sink_
                 r = IMAGO_EINVAL;
                 goto out;
         }
-        r = connect_url(u, cto, deadline, &fd);
+        r = imago_sock_connect(u->host, u->port, until_of(cto, deadline), &fd);
         if (r != IMAGO_OK)
                 goto out;
         r = send_all(fd, req, (size_t)len, rto, deadline);
@@ -243,7 +180,7 @@ int imago_tuf_http_get(void *ctx, const char *url, uint64_t max, imago_tuf_sink_
         imago_tuf_http_init(p, max, sink, sink_arg);
         r = IMAGO_TUF_HTTP_MORE;
         while (r == IMAGO_TUF_HTTP_MORE) {
-                if (deadline != 0 && now_ms() >= deadline) {
+                if (deadline != 0 && imago_mono_ms() >= deadline) {
                         r = IMAGO_EIO; /* slow retrieval: the whole request took too long */
                         break;
                 }
