@@ -253,8 +253,6 @@ static void test_sock_connect_and_wait(void **state)
             imago_sock_connect("127.0.0.1", (uint16_t)closed_port, imago_mono_ms() + 2000, &fd),
             IMAGO_EIO);
         assert_int_equal(fd, -1);
-        assert_int_equal(
-            imago_sock_connect("no-such-host.invalid", 80, imago_mono_ms() + 2000, &fd), IMAGO_EIO);
         assert_int_equal(imago_sock_connect(NULL, 80, 0, &fd), IMAGO_EINVAL);
         assert_int_equal(imago_sock_wait(-1, POLLIN, 0), IMAGO_EINVAL);
 }
