@@ -325,12 +325,10 @@ if [ -x "$IMAGO_BIN/imago-tuf" ]; then
   cp fw-1.2.0.bin "repo/targets/fw/$SHA512.thermo-1.2.0.bin"
   # shellcheck source=lib/common.bash
   . "$IMAGO_SRC/tests/integration/lib/common.bash"
-  port=$(free_port)
-  python3 -m http.server --bind 127.0.0.1 --directory repo "$port" >http.log 2>&1 &
-  hpid=$!
-  trap 'kill "$hpid" 2>/dev/null || true; wait "$hpid" 2>/dev/null || true; rm -rf "$T"' EXIT
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
-  U="http://127.0.0.1:$port"
+  spid=
+  trap 'if [ -n "$spid" ]; then kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; fi; rm -rf "$T"' EXIT
+  http_serve repo http.log || bad "http.server did not start"
+  U="http://127.0.0.1:$sport"
   expect_rc 0 "imago-tuf init with root v1" "$TUF" --metadata-dir client/md init root-1.json
   expect_rc 0 "imago-tuf refresh: root chain 1 -> 2, timestamp, snapshot, targets" \
     "$TUF" --metadata-dir client/md --metadata-url "$U/metadata/" refresh
@@ -357,8 +355,9 @@ if [ -x "$IMAGO_BIN/imago-tuf" ]; then
   expect_rc 0 "imago-tuf accepts targets v2 signed by the remaining keys" \
     "$TUF" --metadata-dir client/md --metadata-url "$U/metadata/" refresh
   jq -e '.signed.version == 2' client/md/targets.json >/dev/null && ok "client trusts targets v2" || bad "client targets v2"
-  kill "$hpid" 2>/dev/null || true
-  wait "$hpid" 2>/dev/null || true
+  kill "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  spid=
 else
   echo "skip imago-tuf checks (no $IMAGO_BIN/imago-tuf)"
 fi

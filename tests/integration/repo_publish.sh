@@ -110,20 +110,8 @@ jq -e '.published and .root.version == 1 and .targets.version == 1 and .snapshot
 ok "repo status --json"
 
 # ---- serve and follow with imago-tuf ------------------------------------------------------
-for _ in 1 2 3 4 5; do
-  port=$(free_port)
-  python3 -m http.server --bind 127.0.0.1 --directory "$D/repo" "$port" >server.log 2>&1 &
-  spid=$!
-  up=0
-  for _ in $(seq 50); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then up=1; break; fi
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ $up = 1 ] && break
-  kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; spid=
-done
-[ -n "$spid" ] || fail "http.server did not start"
+http_serve "$D/repo" server.log || fail "http.server did not start"
+port=$sport
 URL=http://127.0.0.1:$port
 MD=$T/md
 TD=$T/tgt

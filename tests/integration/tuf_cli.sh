@@ -127,21 +127,9 @@ EOF
 python3 gen.py init "$T"
 M=repo/metadata
 
-# Serve the repository; retry on a port collision.
-for try in 1 2 3 4 5; do
-  port=$(free_port)
-  python3 -m http.server --bind 127.0.0.1 --directory "$T/repo" "$port" >server.log 2>&1 &
-  spid=$!
-  up=0
-  for i in $(seq 50); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then up=1; break; fi
-    kill -0 "$spid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ $up = 1 ] && break
-  kill "$spid" 2>/dev/null || true; wait "$spid" 2>/dev/null || true; spid=
-done
-[ -n "$spid" ] || fail "http.server did not start"
+# Serve the repository (lib/common.bash: retried on a port collision).
+http_serve "$T/repo" server.log || fail "http.server did not start"
+port=$sport
 URL=http://127.0.0.1:$port
 
 TUF="$B/imago-tuf"

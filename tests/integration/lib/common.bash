@@ -18,6 +18,26 @@ device_conf() {
     "server_name = localhost" "$@"
 }
 
+# http_serve DIR LOG: a static HTTP server (python3 -m http.server) for DIR on 127.0.0.1 and a free
+# port, retried on a collision; sets sport (its port) and spid (its pid: the caller stops it).
+http_serve() {
+  local dir=$1 log=$2 try i
+  for try in 1 2 3 4 5; do
+    sport=$(free_port)
+    python3 -m http.server --bind 127.0.0.1 --directory "$dir" "$sport" >"$log" 2>&1 &
+    spid=$!
+    for i in $(seq 50); do
+      (exec 3<>/dev/tcp/127.0.0.1/"$sport") 2>/dev/null && return 0
+      kill -0 "$spid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$spid" 2>/dev/null || true
+    wait "$spid" 2>/dev/null || true
+    spid=
+  done
+  return 1
+}
+
 # cloud_start DATA LOG: `imago-cloud up` in the background (appending to LOG), then wait until
 # the broker accepts connections and the service's own MQTT client is connected.  Sets cpid.
 cloud_start() {
