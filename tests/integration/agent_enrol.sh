@@ -34,8 +34,8 @@ printf 'cloud secret\n' >cloud.pass
 mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
 export SOFTHSM2_CONF=$work/softhsm2.conf
-softhsm2-util --init-token --free --label dev-1 --pin 4321 --so-pin 87654321 >/dev/null
-printf '4321\n' >pin
+softhsm2-util --init-token --free --label dev-1 --pin Pin-4321-q7 --so-pin 87654321 >/dev/null
+printf 'Pin-4321-q7\n' >pin
 "$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
   --pin-file pin --count 1 --out batch --batch agent-a >labels.txt
 id=$(awk '$1 == "id" {print $2}' labels.txt)
@@ -52,7 +52,7 @@ grep -q "birth certificate: enrolling" run1.err || { cat run1.err; fail "did not
 grep -q "online as $id" run1.out || { cat run1.out; fail "not online"; }
 grep -q "enrolled; reconnecting" run1.err || { cat run1.err; fail "no reconnection with the new certificate"; }
 grep -q "imago: $id connected as device" cloud.log || fail "broker never saw the operational identity"
-! grep -qi '4321' run1.err run1.out || fail "the PIN appears in the agent's output"
+! grep -qi 'Pin-4321-q7' run1.err run1.out || fail "the PIN appears in the agent's output"
 ok "enrolled by claim with the token key; reconnected as device (broker log)"
 
 # 2. Second start: the operational certificate comes from the store; no enrolment.
@@ -90,7 +90,7 @@ ok "broker not under the pinned CA refused"
 
 # 6. Development mode: a file-key device from imago-sim factory (birth certificate from a
 #    file); the agent creates its store in a SoftHSM2 token, enrols, and stores the result.
-softhsm2-util --init-token --free --label devmode --pin 4321 --so-pin 87654321 >/dev/null
+softhsm2-util --init-token --free --label devmode --pin Pin-4321-q7 --so-pin 87654321 >/dev/null
 "$B/imago-sim" factory --ca ca --passphrase-file root.pass --count 1 --out devfleet --batch dev-b >/dev/null
 "$CB/imago-cloud" import-batch --data data devfleet/manifest.json >/dev/null
 conf "mode = development" "key_file = $work/devfleet/devices/1.key" \

@@ -39,8 +39,8 @@ printf 'cloud secret\n' >cloud.pass
 mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
 export SOFTHSM2_CONF=$work/softhsm2.conf
-softhsm2-util --init-token --free --label dev-1 --pin 4321 --so-pin 87654321 >/dev/null
-printf '4321\n' >pin
+softhsm2-util --init-token --free --label dev-1 --pin Pin-4321-q7 --so-pin 87654321 >/dev/null
+printf 'Pin-4321-q7\n' >pin
 "$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
   --pin-file pin --count 1 --out batch --batch portal-a >labels.txt
 id=$(awk '$1 == "id" {print $2}' labels.txt)
@@ -219,7 +219,7 @@ if command -v gcore >/dev/null && ! grep -qa AddressSanitizer "$B/imago-agent"; 
     ok "the setup code is not in the agent's memory (gcore)"
   fi
 fi
-for s in "$code" "correct horse battery" "$(cat token.txt)" 4321; do
+for s in "$code" "correct horse battery" "$(cat token.txt)" Pin-4321-q7; do
   ! grep -qF -- "$s" agent.err agent.out || fail "a secret appears in the agent's output"
 done
 ok "no setup code, passphrase, token or PIN in the logs"

@@ -246,8 +246,8 @@ mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" \
   >softhsm2.conf
 export SOFTHSM2_CONF=$work/softhsm2.conf
-softhsm2-util --init-token --free --label dev-1 --pin 4321 --so-pin 87654321 >/dev/null
-printf '4321\n' >pin
+softhsm2-util --init-token --free --label dev-1 --pin Pin-4321-q7 --so-pin 87654321 >/dev/null
+printf 'Pin-4321-q7\n' >pin
 "$IMAGO" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
   --pin-file pin --count 1 --out batch --batch app-a >labels.txt
 cloud_create data cloud.log batch/manifest.json ||
@@ -403,7 +403,7 @@ dcode=$(awk '$1 == "setup" {print $3}' labels.txt)
 dfp=$(awk '$1 == "birth" {print $4}' labels.txt)
 qr=$(awk '$1 == "QR" {print $2}' labels.txt)
 [ "$qr" = "IMAGO:1:$id:$dcode:$dfp" ] || fail "label: $(cat labels.txt)"
-secrets+=("$dcode" wifi-secret-passphrase 4321)
+secrets+=("$dcode" wifi-secret-passphrase Pin-4321-q7)
 pport=$(free_port)
 device_conf 1 "backoff_max = 1" "portal_host = 127.0.0.1" "portal_port = $pport" \
   "command_key = $work/data/keys/command.pub" >device.conf

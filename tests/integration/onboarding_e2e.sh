@@ -67,9 +67,9 @@ mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$work" >softhsm2.conf
 export SOFTHSM2_CONF=$work/softhsm2.conf
 for n in 1 2; do
-  softhsm2-util --init-token --free --label "dev-$n" --pin 4321 --so-pin 87654321 >/dev/null
+  softhsm2-util --init-token --free --label "dev-$n" --pin Pin-4321-q7 --so-pin 87654321 >/dev/null
 done
-printf '4321\n' >pin
+printf 'Pin-4321-q7\n' >pin
 "$B/imago" factory provision --ca ca --passphrase-file root.pass --token 'pkcs11:token=dev-{n}' \
   --pin-file pin --count 2 --out batch --batch thermo-a >labels.txt
 label() { awk -v k="$1" -v f="$2" '$1 == k {print $f}' labels.txt | sed -n "${3}p"; }
@@ -242,7 +242,7 @@ for a in user.create auth.login regtoken.issue device.register device.state.desi
   grep -qw -- "$a" <<<"$actions" || fail "audit log lacks $a (has: $actions)"
 done
 "$CB/imago-cloud" audit verify --data data >verify.out 2>&1 || fail "audit verify: $(cat verify.out)"
-for s in "$code" "$(cat regtoken.txt)" "home wifi passphrase" alice-has-a-long-password 4321; do
+for s in "$code" "$(cat regtoken.txt)" "home wifi passphrase" alice-has-a-long-password Pin-4321-q7; do
   for f in cloud.log dev.out dev.err dev2.out dev2.err configure.out; do
     grep -qF -- "$s" "$f" && fail "a secret is in $f"
   done
