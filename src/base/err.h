@@ -156,6 +156,14 @@
         X(IMAGO_ETUF_NOTARGET, -1609, "tuf: no such target")                                       \
         X(IMAGO_EDELTA, -1610, "delta: malformed or does not apply to this base")                  \
         X(IMAGO_EBLK, -1611, "block transfer: unexpected or malformed block")                      \
+        X(IMAGO_EOTA_DISAGREE, -1612, "ota: director and image repository disagree")               \
+        X(IMAGO_EOTA_DEVICE, -1613, "ota: director metadata for another device")                   \
+        X(IMAGO_EOTA_DOWNGRADE, -1614, "ota: update older than the installed image")               \
+        X(IMAGO_EOTA_REPORT, -1615, "ota: version report malformed or not verified")               \
+        X(IMAGO_EOTA_REPLAY, -1616, "ota: version report replayed")                                \
+        X(IMAGO_EOTA_HEALTH, -1617, "ota: health check failed")                                    \
+        X(IMAGO_EOTA_INSTALL, -1618, "ota: installing the image failed")                           \
+        X(IMAGO_EROLLOUT_STATE, -1619, "rollout: not allowed in its current state")                \
         /* flash */                                                                                \
         X(IMAGO_EFLASH_RANGE, -300, "flash: access outside the area")                              \
         X(IMAGO_EFLASH_ALIGN, -301, "flash: misaligned write")                                     \
