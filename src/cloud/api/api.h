@@ -49,6 +49,8 @@ struct imago_appdb;
 struct imago_audit;
 struct imago_registry;
 struct imago_devsvc;
+struct imago_rollout;
+struct imago_rollout_ops;
 struct imago_api;
 
 struct imago_api_config {
@@ -64,6 +66,12 @@ struct imago_api_config {
         struct imago_devsvc *ds;
         struct imago_auth_argon2 argon; /* imago_auth_argon2_defaults (zeroed: those) */
         int signup;                     /* POST /v1/users open to anyone */
+        /* Issue 6 rollouts (src/cloud/rollout): NULL rollout = the rollout endpoints answer
+         * 503; ops are the service's (director assignment + nudge, audit); data_dir is where
+         * the image repository lives (targets are looked up in DIR/repo). All borrowed. */
+        struct imago_rollout *rollout;
+        const struct imago_rollout_ops *rollout_ops;
+        const char *data_dir;
         int64_t (*now)(void);           /* NULL: time() */
 };
 
