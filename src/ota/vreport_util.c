@@ -1,0 +1,194 @@
+/* imago_vreport: state names and the field rules of a report (see vreport.h). */
+#include "ota/vreport_priv.h"
+
+#include "base/err.h"
+
+#include <openssl/evp.h>
+
+#include <string.h>
+
+static const char vreport_tag[] = "imago-vreport-v1"; /* hashed with its NUL */
+
+static const char *const state_names[] = {
+    [IMAGO_OTA_IDLE] = "idle",
+    [IMAGO_OTA_QUEUED] = "queued",
+    [IMAGO_OTA_DOWNLOADING] = "downloading",
+    [IMAGO_OTA_INSTALLING] = "installing",
+    [IMAGO_OTA_REBOOTING] = "rebooting",
+    [IMAGO_OTA_SUCCEEDED] = "succeeded",
+    [IMAGO_OTA_FAILED] = "failed",
+    [IMAGO_OTA_REVERTED] = "reverted",
+};
+
+const char *imago_vreport_state_name(enum imago_vreport_state s)
+{
+        if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
+                return NULL;
+        return state_names[s];
+}
+
+int imago_vreport_state_from_name(const char *s, enum imago_vreport_state *out)
+{
+        size_t i;
+
+        if (s == NULL || out == NULL)
+                return IMAGO_EINVAL;
+        for (i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+                if (strcmp(s, state_names[i]) == 0) {
+                        *out = (enum imago_vreport_state)i;
+                        return 0;
+                }
+        }
+        return IMAGO_ENOTFOUND;
+}
+
+int vreport_digest(const char *payload, size_t len, uint8_t out[IMAGO_SHA256_LEN])
+{
+        struct imago_sha256 h = {0};
+        int r;
+
+        if ((r = imago_sha256_init(&h)) != 0)
+                goto out;
+        if ((r = imago_sha256_update(&h, vreport_tag, sizeof(vreport_tag))) != 0 ||
+            (r = imago_sha256_update(&h, payload, len)) != 0) {
+                imago_sha256_abort(&h);
+                goto out;
+        }
+        r = imago_sha256_final(&h, out);
+out:
+        return r;
+}
+
+int vreport_u64_parse(const char *s, uint64_t *out)
+{
+        uint64_t v = 0;
+        size_t i, n;
+
+        if (s == NULL)
+                return -1;
+        n = strlen(s);
+        if (n < 1 || n > 20 || (s[0] == '0' && n > 1))
+                return -1;
+        for (i = 0; i < n; i++) {
+                uint64_t d;
+                if (s[i] < '0' || s[i] > '9')
+                        return -1;
+                d = (uint64_t)(s[i] - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -1;
+                v = v * 10 + d;
+        }
+        *out = v;
+        return 0;
+}
+
+int vreport_nonce_valid(const char *s)
+{
+        return imago_hex_is_lower(s, 32, 32);
+}
+
+/* n >= 1 digits from *p; advances *p. */
+static int digits(const char **p)
+{
+        const char *s = *p;
+
+        while (**p >= '0' && **p <= '9')
+                (*p)++;
+        return *p > s;
+}
+
+int vreport_version_valid(const char *s)
+{
+        const char *p = s;
+
+        if (s == NULL || strlen(s) > IMAGO_VREPORT_VERSION_MAX)
+                return 0;
+        if (!digits(&p) || *p++ != '.' || !digits(&p) || *p++ != '.' || !digits(&p))
+                return 0;
+        if (*p == '+') {
+                p++;
+                if (!digits(&p))
+                        return 0;
+        }
+        return *p == '\0';
+}
+
+int vreport_hwid_valid(const char *s)
+{
+        size_t i, n;
+
+        if (s == NULL)
+                return 0;
+        n = strlen(s);
+        if (n < 1 || n > IMAGO_VREPORT_HWID_MAX)
+                return 0;
+        for (i = 0; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-'))
+                        return 0;
+        }
+        return 1;
+}
+
+/* The rule of imago_blk_obj_valid() (docs/blk.md), kept here so that this module, which
+ * the device and the cloud both link, does not pull in the block transfer. */
+int vreport_target_valid(const char *s)
+{
+        size_t i, len;
+
+        if (s == NULL)
+                return 0;
+        len = strlen(s);
+        if (len == 0)
+                return 1;
+        if (len > IMAGO_VREPORT_TARGET_MAX || s[0] == '/' || s[len - 1] == '/')
+                return 0;
+        for (i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (c < 0x21 || c > 0x7e || c == '\\')
+                        return 0;
+                if (i > 0 && ((c == '/' && s[i - 1] == '/') || (c == '.' && s[i - 1] == '.')))
+                        return 0;
+        }
+        return 1;
+}
+
+int vreport_error_valid(const char *s)
+{
+        int code = 0;
+
+        if (s == NULL)
+                return 0;
+        if (s[0] == '\0')
+                return 1;
+        if (strlen(s) >= sizeof(((struct imago_vreport *)0)->error))
+                return 0;
+        return imago_err_from_name(s, &code) == 0 && code != 0;
+}
+
+int vreport_b64_decode(const char *s, size_t n, uint8_t *out, size_t max, size_t *out_len)
+{
+        unsigned char buf[VREPORT_SIG_B64_MAX], again[VREPORT_SIG_B64_MAX + 1];
+        size_t pad = 0;
+        int got;
+
+        if (s == NULL || n == 0 || n % 4 != 0 || n > VREPORT_SIG_B64_MAX)
+                return -1;
+        if (s[n - 1] == '=')
+                pad++;
+        if (s[n - 2] == '=')
+                pad++;
+        got = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+        if (got < 0 || (size_t)got < pad)
+                return -1;
+        got -= (int)pad;
+        if ((size_t)got > max || got == 0)
+                return -1;
+        if (EVP_EncodeBlock(again, buf, got) != (int)n || memcmp(again, s, n) != 0)
+                return -1;
+        memcpy(out, buf, (size_t)got);
+        *out_len = (size_t)got;
+        return 0;
+}
