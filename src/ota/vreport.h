@@ -15,7 +15,8 @@
  *    "counter":"<u64 decimal, strictly increasing per device, persisted>",
  *    "time":T (unix s),
  *    "installed":{"sha256":"<64 hex>","length":N,"version":"x.y.z","security_counter":N},
- *    "hardware_id":"...", "state":"idle|downloading|installing|rebooting|succeeded|failed|reverted",
+ *    "hardware_id":"...",
+ *    "state":"idle|downloading|installing|rebooting|succeeded|failed|reverted",
  *    "target":"<image repository target name or empty>", "rollout":"<u64 decimal, 0 none>",
  *    "error":"<IMAGO_E* name or empty>", "progress":P (0..100)}
  *
@@ -40,10 +41,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IMAGO_VREPORT_MAX        4096
-#define IMAGO_VREPORT_TARGET_MAX 200 /* = IMAGO_BLK_OBJ_MAX */
-#define IMAGO_VREPORT_HWID_MAX   64  /* [A-Za-z0-9._-]{1,64} */
-#define IMAGO_VREPORT_VERSION_MAX 32 /* "major.minor.revision[+build]" digits and dots, '+' */
+#define IMAGO_VREPORT_MAX         4096
+#define IMAGO_VREPORT_TARGET_MAX  200 /* = IMAGO_BLK_OBJ_MAX */
+#define IMAGO_VREPORT_HWID_MAX    64  /* [A-Za-z0-9._-]{1,64} */
+#define IMAGO_VREPORT_VERSION_MAX 32  /* "major.minor.revision[+build]" digits and dots, '+' */
 
 enum imago_vreport_state {
         IMAGO_OTA_IDLE = 0,
