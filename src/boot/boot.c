@@ -324,6 +324,29 @@ int imago_boot_inspect(const struct imago_boot_cfg *cfg, struct imago_boot_statu
         return IMAGO_OK;
 }
 
+/* The primary is confirmed (image_ok is durable, or a factory image): raise
+ * the stored counter to the primary's own when it is higher, never lower it.
+ * The primary is verified first (keys only: a counter below the stored one
+ * changes nothing), so only a signed counter is ever stored.  A cut before the
+ * raise is completed by the next boot, which raises for a confirmed primary. */
+static int raise_for_confirmed(const struct imago_boot_cfg *cfg)
+{
+        struct imago_image_info info;
+        uint32_t stored, sc;
+        int r;
+
+        r = imago_boot_state_read(&cfg->state, &stored);
+        if (r != IMAGO_OK)
+                return r;
+        r = imago_boot_verify_slot(cfg, &cfg->primary, 0, &info);
+        if (r != IMAGO_OK)
+                return r;
+        sc = info.has_sec_cnt ? info.sec_cnt : 0;
+        if (sc <= stored)
+                return IMAGO_OK;
+        return imago_boot_state_raise(&cfg->state, sc);
+}
+
 int imago_boot_confirm(const struct imago_boot_cfg *cfg)
 {
         struct imago_boot_geom g;
@@ -338,12 +361,18 @@ int imago_boot_confirm(const struct imago_boot_cfg *cfg)
         if (in_progress(&t, &g) ||
             (t.magic && t.copy_done != IMAGO_BOOT_FLAG_ON && t.swap_type >= IMAGO_BOOT_SWAP_TEST))
                 return IMAGO_EBOOT_NOT_CONFIRMABLE;
-        if (!t.magic || t.image_ok == IMAGO_BOOT_FLAG_ON)
-                return IMAGO_OK; /* factory image or already confirmed */
-        if (t.image_ok == IMAGO_BOOT_FLAG_BAD)
+        if (t.magic && t.image_ok == IMAGO_BOOT_FLAG_BAD)
                 return IMAGO_EBOOT_TRAILER;
-        return imago_boot_trailer_set_flag(&cfg->primary, IMAGO_BOOT_OFF_IMAGE_OK,
-                                           IMAGO_BOOT_FLAG_SET);
+        if (t.magic && t.image_ok != IMAGO_BOOT_FLAG_ON) {
+                /* image_ok first: the counter is never raised for a trial, whose
+                 * revert image must stay bootable. */
+                r = imago_boot_trailer_set_flag(&cfg->primary, IMAGO_BOOT_OFF_IMAGE_OK,
+                                                IMAGO_BOOT_FLAG_SET);
+                if (r != IMAGO_OK)
+                        return r;
+        }
+        /* Confirmed now (or a factory image, or confirmed before): raise. */
+        return raise_for_confirmed(cfg);
 }
 
 int imago_boot_request(const struct imago_boot_cfg *cfg, int permanent)

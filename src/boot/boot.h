@@ -28,7 +28,10 @@
  * example IMAGO_EFLASH_POWER_CUT from the simulator; boot again).
  *
  * imago_boot_inspect() fills the same status without writing flash.
- * imago_boot_confirm() marks a running trial image as good (image_ok).
+ * imago_boot_confirm() marks a running trial image as good (image_ok), then
+ * raises the stored counter to the primary's security counter when that is
+ * higher (never lowers it), so a confirmed update is protected at once; a cut
+ * between the two is completed by the next boot (step 4).
  * imago_boot_request() asks for the secondary image to be swapped in on
  * the next boot, as a test or permanently, after checking that it verifies.
  */
@@ -74,7 +77,9 @@ struct imago_boot_status {
 
 int imago_boot_go(const struct imago_boot_cfg *cfg, struct imago_boot_status *st);
 int imago_boot_inspect(const struct imago_boot_cfg *cfg, struct imago_boot_status *st);
-/* IMAGO_EBOOT_NOT_CONFIRMABLE while a swap is in progress. */
+/* IMAGO_EBOOT_NOT_CONFIRMABLE while a swap is in progress; IMAGO_EBOOT_TRAILER
+ * for a torn image_ok; image errors when the primary no longer verifies (the
+ * confirmation stays, the counter is not raised); flash errors. */
 int imago_boot_confirm(const struct imago_boot_cfg *cfg);
 /* IMAGO_ESTATE while the primary is a trial (the secondary holds its revert
  * image); IMAGO_EBOOT_PENDING when a permanent request is already there and a

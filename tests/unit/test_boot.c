@@ -328,6 +328,7 @@ static void test_confirmed_test_image_stays_and_raises_counter(void **s)
 {
         struct dev d;
         struct imago_boot_status st;
+        uint32_t stored;
 
         (void)s;
         dev_init(&d, IMAGO_SIMBOOT_UNIFORM);
@@ -344,6 +345,13 @@ static void test_confirmed_test_image_stays_and_raises_counter(void **s)
         /* While on trial, a new request would destroy the revert image. */
         assert_int_equal(imago_boot_request(&d.sb.cfg, 0), IMAGO_ESTATE);
         assert_int_equal(imago_boot_confirm(&d.sb.cfg), IMAGO_OK);
+        /* The confirm itself raised the counter, before any reboot. */
+        assert_int_equal(imago_boot_state_read(&d.sb.cfg.state, &stored), IMAGO_OK);
+        assert_int_equal(stored, 2);
+        assert_int_equal(imago_boot_inspect(&d.sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(st.confirmed, 1);
+        assert_int_equal(st.stored_sec_cnt, 2);
+        assert_int_equal(imago_boot_request(&d.sb.cfg, 1), IMAGO_EBOOT_ROLLBACK);
         assert_int_equal(imago_boot_confirm(&d.sb.cfg), IMAGO_OK);
         assert_int_equal(imago_boot_go(&d.sb.cfg, &st), IMAGO_OK);
         assert_int_equal(st.version.major, 2);
@@ -353,6 +361,62 @@ static void test_confirmed_test_image_stays_and_raises_counter(void **s)
         /* The old image is now below the counter: it can never come back. */
         assert_true(tb_has(&d.sb.cfg.secondary, &d.a));
         assert_int_equal(imago_boot_request(&d.sb.cfg, 1), IMAGO_EBOOT_ROLLBACK);
+        dev_free(&d);
+}
+
+/* A confirm never lowers the counter: the stored one (raised behind the
+ * image's back here) stays when the confirmed image carries a lower one. */
+static void test_confirm_lower_counter_does_not_lower_it(void **s)
+{
+        struct dev d;
+        struct imago_boot_status st;
+        uint32_t stored;
+        uint64_t ops;
+
+        (void)s;
+        dev_init(&d, IMAGO_SIMBOOT_UNIFORM);
+        assert_int_equal(tb_put(&d.sb, &d.sb.cfg.primary, &d.a), IMAGO_OK);
+        assert_int_equal(imago_boot_go(&d.sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(tb_put(&d.sb, &d.sb.cfg.secondary, &d.b), IMAGO_OK);
+        assert_int_equal(imago_boot_request(&d.sb.cfg, 0), IMAGO_OK);
+        assert_int_equal(imago_boot_go(&d.sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(st.trial, 1);
+        assert_int_equal(imago_boot_state_raise(&d.sb.cfg.state, 7), IMAGO_OK);
+        imago_flashsim_cut_before(&d.sb.sim, 0); /* counts the operations */
+        assert_int_equal(imago_boot_confirm(&d.sb.cfg), IMAGO_OK);
+        ops = d.sb.sim.ops;
+        assert_int_equal(ops, 1); /* image_ok only, no counter record */
+        assert_int_equal(imago_boot_state_read(&d.sb.cfg.state, &stored), IMAGO_OK);
+        assert_int_equal(stored, 7);
+        /* Equal counters: nothing written either. */
+        assert_int_equal(imago_boot_confirm(&d.sb.cfg), IMAGO_OK);
+        assert_int_equal(d.sb.sim.ops, ops);
+        assert_int_equal(imago_boot_state_read(&d.sb.cfg.state, &stored), IMAGO_OK);
+        assert_int_equal(stored, 7);
+        dev_free(&d);
+}
+
+/* A factory image (no trailer) confirmed by the application raises the
+ * counter at once too; a confirm of a primary that no longer verifies keeps
+ * the counter and says why. */
+static void test_confirm_factory_raises_and_bad_primary_refused(void **s)
+{
+        struct dev d;
+        uint32_t stored;
+
+        (void)s;
+        dev_init(&d, IMAGO_SIMBOOT_UNIFORM);
+        assert_int_equal(tb_put(&d.sb, &d.sb.cfg.primary, &d.b), IMAGO_OK);
+        assert_int_equal(imago_boot_confirm(&d.sb.cfg), IMAGO_OK);
+        assert_int_equal(imago_boot_state_read(&d.sb.cfg.state, &stored), IMAGO_OK);
+        assert_int_equal(stored, 2);
+        /* A primary whose body was changed after the boot: the counter stays. */
+        d.b.buf[d.b.len - 40] ^= 0x10;
+        d.b.sc = 9;
+        assert_int_equal(tb_put(&d.sb, &d.sb.cfg.primary, &d.b), IMAGO_OK);
+        assert_int_not_equal(imago_boot_confirm(&d.sb.cfg), IMAGO_OK);
+        assert_int_equal(imago_boot_state_read(&d.sb.cfg.state, &stored), IMAGO_OK);
+        assert_int_equal(stored, 2);
         dev_free(&d);
 }
 
@@ -490,6 +554,8 @@ int main(void)
             cmocka_unit_test(test_rollback_update_dropped),
             cmocka_unit_test(test_primary_below_stored_counter_never_boots),
             cmocka_unit_test(test_confirmed_test_image_stays_and_raises_counter),
+            cmocka_unit_test(test_confirm_lower_counter_does_not_lower_it),
+            cmocka_unit_test(test_confirm_factory_raises_and_bad_primary_refused),
             cmocka_unit_test(test_revert_impossible_keeps_trial_running),
             cmocka_unit_test(test_imgtool_padded_confirmed_image_is_permanent_request),
             cmocka_unit_test(test_swap_into_empty_primary),

@@ -4,7 +4,8 @@
  * revert), then for every N from 1 to that total start again from the same
  * flash, cut power before operation N, boot again without a fault and check
  * the image that boots, both slots and the trailers; then the same with
- * several random cuts during one upgrade.  Every layout of simboot.h.
+ * several random cuts during one upgrade; and every operation of a confirm
+ * (image_ok, then the counter raise).  Every layout of simboot.h.
  * The random seed is printed; set IMAGO_TEST_SEED to replay one.
  */
 #include <setjmp.h>
@@ -245,6 +246,101 @@ static void run_random_cuts(enum imago_simboot_layout layout, enum path p)
         teardown_path(&f);
 }
 
+/*
+ * A confirm of a trial: image_ok, then the counter raise (a record write, or with
+ * wrap the erase of the other state sector and the write).  Cut (or tear) every
+ * operation in turn, then boot: either the confirmation is not durable (image_ok
+ * cut, or torn into something other than 0x01) and the trial is reverted with the
+ * counter untouched, or v2 stays, confirmed, with the counter of a completed
+ * confirm (the boot finishes a raise the cut stopped).  A tear of image_ok may
+ * leave it fully programmed: then it is a confirmation, as a completed write.
+ */
+static void run_confirm_cut(enum imago_simboot_layout layout, int wrap, int torn)
+{
+        struct imago_simboot sb;
+        struct imago_boot_status st;
+        struct imago_boot_trailer t;
+        struct tb_img a, b;
+        uint8_t *snap;
+        uint32_t per_sector, sc_a, stored, k;
+        uint64_t n, total;
+        int durable;
+
+        assert_int_equal(imago_simboot_init(&sb, layout, 0), IMAGO_OK);
+        tb_use_key(&sb);
+        per_sector = sb.cfg.state.size / 2 / IMAGO_BOOT_STATE_REC_LEN;
+        sc_a = wrap ? per_sector : 1; /* wrap: the first state sector is full */
+        assert_int_equal(tb_img_make(&a, &tb_key, tb_body_size(&sb, 0), 1, sc_a, 1), 0);
+        assert_int_equal(tb_img_make(&b, &tb_key, tb_body_size(&sb, 1), 2, sc_a + 1, 1), 0);
+        for (k = 1; wrap && k <= per_sector; k++)
+                assert_int_equal(imago_boot_state_raise(&sb.cfg.state, k), IMAGO_OK);
+        assert_int_equal(tb_put(&sb, &sb.cfg.primary, &a), IMAGO_OK);
+        assert_int_equal(imago_boot_go(&sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(st.stored_sec_cnt, sc_a);
+        assert_int_equal(tb_put(&sb, &sb.cfg.secondary, &b), IMAGO_OK);
+        assert_int_equal(imago_boot_request(&sb.cfg, 0), IMAGO_OK);
+        assert_int_equal(imago_boot_go(&sb.cfg, &st), IMAGO_OK);
+        assert_int_equal(st.trial, 1);
+        snap = malloc(sb.sim.size);
+        assert_non_null(snap);
+        memcpy(snap, sb.sim.mem, sb.sim.size);
+        imago_flashsim_cut_before(&sb.sim, 0);
+        assert_int_equal(imago_boot_confirm(&sb.cfg), IMAGO_OK);
+        total = sb.sim.ops;
+        assert_int_equal(total, wrap ? 3 : 2); /* image_ok, [erase,] record */
+        assert_int_equal(imago_boot_state_read(&sb.cfg.state, &stored), IMAGO_OK);
+        assert_int_equal(stored, b.sc);
+        printf("  %s, confirm%s: %llu flash operations, each %s in turn\n",
+               imago_simboot_layout_name(layout), wrap ? " (state sector wraps)" : "",
+               (unsigned long long)total, torn ? "torn" : "cut before");
+        for (n = 1; n <= total; n++) {
+                memcpy(sb.sim.mem, snap, sb.sim.size);
+                if (torn)
+                        imago_flashsim_cut_during(&sb.sim, n);
+                else
+                        imago_flashsim_cut_before(&sb.sim, n);
+                assert_int_equal(imago_boot_confirm(&sb.cfg), IMAGO_EFLASH_POWER_CUT);
+                imago_flashsim_cut_before(&sb.sim, 0);
+                /* Never raised while the confirmation is not durable. */
+                assert_int_equal(imago_boot_trailer_read(&sb.cfg.primary, &t), IMAGO_OK);
+                assert_int_equal(imago_boot_state_read(&sb.cfg.state, &stored), IMAGO_OK);
+                durable = t.image_ok == IMAGO_BOOT_FLAG_ON;
+                if (!torn || n > 1)
+                        assert_int_equal(durable, n > 1);
+                if (!durable)
+                        assert_int_equal(stored, sc_a);
+                assert_int_equal(imago_boot_go(&sb.cfg, &st), IMAGO_OK);
+                assert_int_equal(st.bootable, 1);
+                assert_int_equal(st.confirmed, 1);
+                if (!durable) {
+                        /* image_ok cut or torn: not a confirmation, the trial reverts. */
+                        assert_int_equal(st.swap, IMAGO_BOOT_SWAP_REVERT);
+                        assert_int_equal(st.version.major, 1);
+                        assert_int_equal(st.stored_sec_cnt, sc_a);
+                        assert_true(tb_has(&sb.cfg.primary, &a));
+                        assert_true(tb_has(&sb.cfg.secondary, &b));
+                } else {
+                        assert_int_equal(st.swap, IMAGO_BOOT_SWAP_NONE);
+                        assert_int_equal(st.version.major, 2);
+                        assert_int_equal(st.stored_sec_cnt, b.sc);
+                        assert_true(tb_has(&sb.cfg.primary, &b));
+                        /* The old image can never come back. */
+                        assert_int_equal(imago_boot_request(&sb.cfg, 1), IMAGO_EBOOT_ROLLBACK);
+                }
+                assert_true(tb_trailer_erased(&sb, &sb.cfg.secondary));
+                /* The following boot stays. */
+                assert_int_equal(imago_boot_go(&sb.cfg, &st), IMAGO_OK);
+                assert_int_equal(st.swap, IMAGO_BOOT_SWAP_NONE);
+                assert_int_equal(st.version.major, durable ? 2 : 1);
+                assert_int_equal(st.stored_sec_cnt, durable ? b.sc : sc_a);
+                assert_int_equal(sb.sim.violations, 0);
+        }
+        free(snap);
+        tb_img_free(&a);
+        tb_img_free(&b);
+        imago_simboot_free(&sb);
+}
+
 #define LAYOUT_TESTS(L, name)                                                                      \
         static void test_cut_every_op_test_##name(void **s)                                        \
         {                                                                                          \
@@ -263,6 +359,14 @@ static void run_random_cuts(enum imago_simboot_layout layout, enum path p)
                 (void)s;                                                                           \
                 run_every_cut(L, PATH_REVERT, 0);                                                  \
                 run_every_cut(L, PATH_REVERT, 1);                                                  \
+        }                                                                                          \
+        static void test_cut_every_op_confirm_##name(void **s)                                     \
+        {                                                                                          \
+                (void)s;                                                                           \
+                run_confirm_cut(L, 0, 0);                                                          \
+                run_confirm_cut(L, 0, 1);                                                          \
+                run_confirm_cut(L, 1, 0);                                                          \
+                run_confirm_cut(L, 1, 1);                                                          \
         }                                                                                          \
         static void test_random_cuts_test_##name(void **s)                                         \
         {                                                                                          \
@@ -332,6 +436,7 @@ static void test_cut_every_op_counter_raise(void **s)
         cmocka_unit_test(test_cut_every_op_test_##name),                                           \
             cmocka_unit_test(test_cut_every_op_permanent_##name),                                  \
             cmocka_unit_test(test_cut_every_op_revert_##name),                                     \
+            cmocka_unit_test(test_cut_every_op_confirm_##name),                                    \
             cmocka_unit_test(test_random_cuts_test_##name),                                        \
             cmocka_unit_test(test_random_cuts_permanent_##name),                                   \
             cmocka_unit_test(test_random_cuts_revert_##name)

@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/num.h"
+#include "boot/bstate.h"
 #include "crypto/keys.h"
 
 #include <stdio.h>
@@ -225,6 +226,7 @@ static int cmd_request(int argc, char **argv)
 static int cmd_confirm(int argc, char **argv)
 {
         struct imago_flashfile ff;
+        uint32_t counter = 0;
         int rc, r;
 
         if (argc != 1) {
@@ -235,10 +237,12 @@ static int cmd_confirm(int argc, char **argv)
         if (rc != IB_OK)
                 return rc;
         r = imago_boot_confirm(&ff.cfg);
+        if (r == IMAGO_OK)
+                r = imago_boot_state_read(&ff.cfg.state, &counter);
         if (r != IMAGO_OK)
                 rc = ib_fail("confirm", r);
         else
-                printf("primary image confirmed\n");
+                printf("primary image confirmed; security counter %u\n", (unsigned)counter);
         r = imago_flashfile_close(&ff);
         if (r != IMAGO_OK && rc == IB_OK)
                 rc = ib_fail(argv[0], r);
