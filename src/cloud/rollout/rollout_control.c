@@ -1,0 +1,88 @@
+/* See rollout.h: pause, resume and cancel by a user. */
+#define _POSIX_C_SOURCE 200809L
+#include "cloud/rollout/rollout_priv.h"
+
+#include "base/err.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+/* Load id in a write transaction and check its status is one of want_a, want_b. */
+static int begin_with(struct imago_rollout *ro, uint64_t id, enum imago_rollout_status want_a,
+                      enum imago_rollout_status want_b, struct imago_rollout_info *info)
+{
+        int r;
+
+        if (ro == NULL || id == 0 || id > INT64_MAX)
+                return IMAGO_EINVAL;
+        if ((r = imago_rollout_begin(ro)) != 0)
+                return r;
+        r = imago_rollout_load(ro, id, info);
+        if (r == 0 && info->status != want_a && info->status != want_b)
+                r = IMAGO_EROLLOUT_STATE;
+        if (r != 0)
+                return imago_rollout_end(ro, r);
+        return 0;
+}
+
+int imago_rollout_pause(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                        uint64_t actor, int64_t now)
+{
+        struct imago_rollout_info info;
+        char detail[64];
+        int r;
+
+        if ((r = begin_with(ro, id, IMAGO_ROLLOUT_RUNNING, IMAGO_ROLLOUT_RUNNING, &info)) != 0)
+                return r;
+        r = imago_rollout_set_status(ro, id, IMAGO_ROLLOUT_PAUSED, "", now);
+        if ((r = imago_rollout_end(ro, r)) != 0)
+                return r;
+        snprintf(detail, sizeof(detail), "{\"stage\":%u,\"admitted\":%" PRIu64 "}", info.stage,
+                 info.admitted);
+        imago_rollout_audit(ops, "rollout.pause", id, actor, detail);
+        return 0;
+}
+
+int imago_rollout_resume(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                         uint64_t actor, int64_t now)
+{
+        struct imago_rollout_info info;
+        char detail[64];
+        int r;
+
+        if ((r = begin_with(ro, id, IMAGO_ROLLOUT_PAUSED, IMAGO_ROLLOUT_PAUSED, &info)) != 0)
+                return r;
+        r = imago_rollout_set_status(ro, id, IMAGO_ROLLOUT_RUNNING, "", now);
+        if ((r = imago_rollout_end(ro, r)) != 0)
+                return r;
+        snprintf(detail, sizeof(detail), "{\"stage\":%u,\"admitted\":%" PRIu64 "}", info.stage,
+                 info.admitted);
+        imago_rollout_audit(ops, "rollout.resume", id, actor, detail);
+        /* admissions restart at once */
+        if ((r = imago_rollout_begin(ro)) != 0)
+                return r;
+        return imago_rollout_end(ro, imago_rollout_run(ro, ops, id, now));
+}
+
+int imago_rollout_cancel(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                         uint64_t actor, int64_t now)
+{
+        struct imago_rollout_info info;
+        char reason[64], detail[96];
+        uint64_t cleared = 0;
+        int r;
+
+        if ((r = begin_with(ro, id, IMAGO_ROLLOUT_RUNNING, IMAGO_ROLLOUT_PAUSED, &info)) != 0)
+                return r;
+        snprintf(reason, sizeof(reason), "cancelled by user %" PRIu64, actor);
+        r = imago_rollout_set_status(ro, id, IMAGO_ROLLOUT_CANCELLED, reason, now);
+        if (r == 0)
+                r = imago_rollout_clear_unfinished(ro, ops, id, &cleared);
+        if ((r = imago_rollout_end(ro, r)) != 0)
+                return r;
+        snprintf(detail, sizeof(detail),
+                 "{\"stage\":%u,\"admitted\":%" PRIu64 ",\"cleared\":%" PRIu64 "}", info.stage,
+                 info.admitted, cleared);
+        imago_rollout_audit(ops, "rollout.cancel", id, actor, detail);
+        return 0;
+}
