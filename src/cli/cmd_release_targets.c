@@ -31,14 +31,21 @@ static const char usage_new[] =
 static const char usage_add[] =
     "usage: imago release targets add --in TARGETS.json --out NEW.json --name NAME --file PATH\n"
     "           [--hardware-id ID] [--version V] [--security-counter N] [--base-sha256 HEX]\n"
-    "           [--force]\n"
+    "           [--delta-of FULL --base-sha256 HEX] [--force]\n"
     "\n"
     "Adds the target NAME (its path in the repository) with the length, SHA-256\n"
     "and SHA-512 of PATH, and in \"custom\": hardware_id, version (the image\n"
     "version, e.g. 1.2.0), security_counter, and for a delta base_sha256 (the\n"
     "SHA-256 of the image it applies to).  Signatures of IN are dropped: the\n"
     "signed part changed.  NAME must not be listed already.  OUT is never\n"
-    "replaced unless --force.\n";
+    "replaced unless --force.\n"
+    "\n"
+    "--delta-of FULL: PATH is a delta producing the full target FULL, already\n"
+    "listed in IN (and not a delta itself): custom gets target_sha256 and\n"
+    "target_length from FULL, and hardware_id, version and security_counter\n"
+    "from FULL unless given (given, they must be the same); --base-sha256 is\n"
+    "required.  The name convention FULL.from-<first 16 hex of the base\n"
+    "SHA-256>.zst is what devices look for: another NAME gets a warning.\n";
 
 /* A TUF target path as imago writes them: relative, '/'-separated, no empty, "." or ".." part,
  * printable ASCII without '\\'. */
@@ -171,10 +178,70 @@ out:
         return r;
 }
 
+/* custom of a delta of full (listed in targets): target_sha256, target_length, and the full
+ * target's hardware_id, version, security_counter (which custom may hold already: equal). */
+static int delta_custom(const char *in, json_t *targets, const char *full, json_t *custom)
+{
+        static const char *const same[] = {"hardware_id", "version", "security_counter"};
+        json_t *f = json_object_get(targets, full), *fc, *len;
+        const char *sha;
+        size_t k;
+
+        if (!json_is_object(f)) {
+                imago_rel_fail(CMD_ADD, in, IMAGO_ENOTFOUND,
+                               "--delta-of '%s': no such target in this targets file", full);
+                return IMAGO_ENOTFOUND;
+        }
+        fc = json_object_get(f, "custom");
+        if (json_object_get(fc, "base_sha256") != NULL) {
+                imago_rel_fail(CMD_ADD, in, IMAGO_EINVAL,
+                               "--delta-of '%s': that target is itself a delta", full);
+                return IMAGO_EINVAL;
+        }
+        sha = json_string_value(json_object_get(json_object_get(f, "hashes"), "sha256"));
+        len = json_object_get(f, "length");
+        if (sha == NULL || !imago_hex_is_lower(sha, 64, 64) || !json_is_integer(len) ||
+            json_integer_value(len) <= 0) {
+                imago_rel_fail(CMD_ADD, in, IMAGO_ETUF_FORMAT,
+                               "--delta-of '%s': no sha256 or length in its entry", full);
+                return IMAGO_ETUF_FORMAT;
+        }
+        for (k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
+                json_t *fv = json_object_get(fc, same[k]), *v = json_object_get(custom, same[k]);
+
+                if (v != NULL && (fv == NULL || !json_equal(v, fv))) {
+                        imago_rel_fail(CMD_ADD, in, IMAGO_EINVAL,
+                                       "--delta-of '%s': its %s differs from the one given", full,
+                                       same[k]);
+                        return IMAGO_EINVAL;
+                }
+                if (v == NULL && fv != NULL && json_object_set(custom, same[k], fv) != 0)
+                        return IMAGO_ENOMEM;
+        }
+        if (json_object_set_new(custom, "target_sha256", json_string(sha)) != 0 ||
+            json_object_set_new(custom, "target_length", json_integer(json_integer_value(len))) !=
+                0)
+                return IMAGO_ENOMEM;
+        return IMAGO_OK;
+}
+
+/* Warn (stderr) when name is not "<full>.from-<first 16 hex of base>.zst". */
+static void delta_name_check(const char *name, const char *full, const char *base)
+{
+        char want[IMAGO_REL_NAME_MAX + 32];
+        int n = snprintf(want, sizeof(want), "%s.from-%.16s.zst", full, base);
+
+        if (n < 0 || (size_t)n >= sizeof(want) || strcmp(name, want) != 0)
+                fprintf(stderr,
+                        "imago: " CMD_ADD ": warning: delta '%s' does not follow the name "
+                        "convention '%s': devices will not find it\n",
+                        name, want);
+}
+
 int imago_cli_release_targets_add(int argc, char **argv)
 {
         const char *in = NULL, *out = NULL, *name = NULL, *file = NULL, *hwid = NULL, *ver = NULL,
-                   *sc_s = NULL, *base = NULL;
+                   *sc_s = NULL, *base = NULL, *delta_of = NULL;
         json_t *meta = NULL, *targets, *custom = NULL, *entry = NULL;
         char sha256[65], sha512[129];
         int i, m, force = 0, r, rc = IMAGO_CLI_FAIL;
@@ -198,7 +265,9 @@ int imago_cli_release_targets_add(int argc, char **argv)
                     (m = imago_cli_opt(argc, argv, &i, "imago " CMD_ADD, "--version", &ver)) ||
                     (m = imago_cli_opt(argc, argv, &i, "imago " CMD_ADD, "--security-counter",
                                        &sc_s)) ||
-                    (m = imago_cli_opt(argc, argv, &i, "imago " CMD_ADD, "--base-sha256", &base))) {
+                    (m = imago_cli_opt(argc, argv, &i, "imago " CMD_ADD, "--base-sha256", &base)) ||
+                    (m = imago_cli_opt(argc, argv, &i, "imago " CMD_ADD, "--delta-of",
+                                       &delta_of))) {
                         if (m < 0)
                                 return IMAGO_CLI_USAGE;
                         continue;
@@ -224,6 +293,10 @@ int imago_cli_release_targets_add(int argc, char **argv)
         if (base != NULL && !imago_hex_is_lower(base, 64, 64))
                 return imago_cli_usage("imago " CMD_ADD,
                                        "--base-sha256 must be 64 lowercase hex digits");
+        if (delta_of != NULL && base == NULL)
+                return imago_cli_usage("imago " CMD_ADD, "--delta-of needs --base-sha256");
+        if (delta_of != NULL && strcmp(delta_of, name) == 0)
+                return imago_cli_usage("imago " CMD_ADD, "--delta-of names the target itself");
         if (imago_rel_load(CMD_ADD, in, &meta) != IMAGO_OK)
                 goto out;
         if (strcmp(imago_rel_type(meta), "targets") != 0) {
@@ -251,6 +324,14 @@ int imago_cli_release_targets_add(int argc, char **argv)
             (base != NULL && json_object_set_new(custom, "base_sha256", json_string(base)) != 0)) {
                 imago_cli_fail(CMD_ADD, NULL, IMAGO_ENOMEM);
                 goto out;
+        }
+        if (delta_of != NULL) {
+                if ((r = delta_custom(in, targets, delta_of, custom)) != IMAGO_OK) {
+                        if (r == IMAGO_ENOMEM)
+                                imago_cli_fail(CMD_ADD, NULL, r);
+                        goto out;
+                }
+                delta_name_check(name, delta_of, base);
         }
         entry = json_pack("{s:I,s:{s:s,s:s}}", "length", (json_int_t)length, "hashes", "sha256",
                           sha256, "sha512", sha512);

@@ -119,6 +119,38 @@ jq -e --arg a "$SHA256" --arg b "$SHA512" --arg base "$BASE" '
   and .signed._type == "targets" and .signed.version == 1 and .signatures == []' targets.json >/dev/null \
   && ok "target entry: length, sha256, sha512, custom" || bad "targets.json: $(cat targets.json)"
 
+# --delta-of: target_sha256/target_length (and hardware_id/version/security_counter) from the full target
+head -c 3000 /dev/urandom > thermo.delta
+DSHA=$(sha256sum thermo.delta | cut -d' ' -f1)
+DNAME="fw/base.bin.from-${BASE:0:16}.zst"
+expect_rc 2 "targets add --delta-of without --base-sha256" $R targets add --in targets.json --out d.json \
+  --name "$DNAME" --file thermo.delta --delta-of fw/base.bin
+expect_rc 1 "targets add --delta-of an unknown target" $R targets add --in targets.json --out d.json \
+  --name "$DNAME" --file thermo.delta --delta-of fw/nope.bin --base-sha256 "$BASE"
+expect_err "no such target" "unknown --delta-of named"
+expect_rc 1 "targets add --delta-of a delta" $R targets add --in targets.json --out d.json \
+  --name "$DNAME" --file thermo.delta --delta-of fw/thermo-1.2.0.bin --base-sha256 "$BASE"
+expect_err "itself a delta" "delta of a delta refused"
+[ ! -e d.json ] && ok "no output on --delta-of errors" || bad "d.json written on error"
+cp targets.json tfull.json
+jq '.signed.targets["fw/base.bin"].custom = {hardware_id: "thermo-v2", version: "1.3.0", security_counter: 4}' \
+  tfull.json > tfull2.json
+expect_rc 1 "targets add --delta-of: a different version refused" $R targets add --in tfull2.json --out d.json \
+  --name "$DNAME" --file thermo.delta --delta-of fw/base.bin --base-sha256 "$BASE" --version 9.9
+expect_rc 0 "targets add --delta-of" $R targets add --in tfull2.json --out d.json \
+  --name "$DNAME" --file thermo.delta --delta-of fw/base.bin --base-sha256 "$BASE"
+grep -q "warning" err.txt && bad "warning for a conventional delta name: $(cat err.txt)" || ok "conventional delta name: no warning"
+FSHA=$(sha256sum base.bin | cut -d' ' -f1)
+jq -e --arg n "$DNAME" --arg d "$DSHA" --arg f "$FSHA" --arg base "$BASE" '
+  .signed.targets[$n].length == 3000 and .signed.targets[$n].hashes.sha256 == $d
+  and .signed.targets[$n].custom == {hardware_id: "thermo-v2", version: "1.3.0", security_counter: 4,
+    base_sha256: $base, target_sha256: $f, target_length: 5000}' d.json >/dev/null \
+  && ok "delta entry: target_sha256/target_length from the full target" || bad "d.json: $(cat d.json)"
+expect_rc 0 "targets add --delta-of with an unconventional name" $R targets add --in tfull2.json --out d2.json \
+  --name fw/odd.delta --file thermo.delta --delta-of fw/base.bin --base-sha256 "$BASE"
+expect_err "warning: delta 'fw/odd.delta' does not follow" "unconventional delta name warned"
+rm -f d.json d2.json tfull.json tfull2.json
+
 cd ..
 for h in t1 t2 t3; do
   cp desk/targets.json "h_$h/"
