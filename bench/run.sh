@@ -5,6 +5,7 @@
 #  3. secret store open/read/update with the token vs a plain file
 #  4. device channel: enrolments/s and connections held (imago-sim vs plain Mosquitto, openssl speed)
 #  5. command round trip through the API to a real device and back vs plain HTTPS requests
+#  6. TUF metadata verification (10 / 1,000 / 10,000 targets) vs openssl speed and jq
 # Prints a Markdown block to paste into docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,3 +49,5 @@ echo
 IMAGO_BIN=$B bench/cmd/bench_cmd.sh 10 15
 echo
 bench/delta/bench_delta.sh "$B"
+echo
+bench/ota/bench_tuf.sh "$B"
