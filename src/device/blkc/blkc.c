@@ -132,10 +132,14 @@ static void blkc_pump(struct imago_blkc *b)
         pthread_mutex_unlock(&b->mu);
         /*
          * Gate: a new block is asked for only while it fits in the worker's
-         * window of slots (blocks consumed .. consumed + window - 1); past the
-         * end only re-requests remain, which always fit.
+         * window of slots (blocks consumed .. consumed + window - 1).  When
+         * the receiver itself would ask for no new block (its window from the
+         * prefix is full, or every block was asked for) rx_next can only send
+         * re-requests, which always fit: those must never wait for the worker
+         * (it may be waiting for exactly that block).
          */
-        while (b->rx.next < consumed + b->window || b->rx.next >= b->rx.nblocks) {
+        while (b->rx.next < consumed + b->window || b->rx.next >= b->rx.prefix + b->window ||
+               b->rx.next >= b->rx.nblocks) {
                 r = imago_blk_rx_next(&b->rx, now, &req);
                 if (r < 0) {
                         blkc_finish(b, r);
