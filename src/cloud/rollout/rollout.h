@@ -68,16 +68,16 @@ enum imago_rollout_status {
 const char *imago_rollout_status_name(enum imago_rollout_status s);
 
 struct imago_rollout_spec {
-        char name[65];                               /* label, may be "" */
-        char target[IMAGO_VREPORT_TARGET_MAX + 1];   /* image repository target */
-        char group[IMAGO_ROLLOUT_TAG_MAX + 1];       /* "" when tag only */
-        char tag[IMAGO_ROLLOUT_TAG_MAX + 1];         /* "" when group only; both: and */
-        unsigned stages[IMAGO_ROLLOUT_STAGES_MAX];   /* cumulative %, e.g. 10, 50, 100 */
-        size_t nstages;                              /* 1..IMAGO_ROLLOUT_STAGES_MAX */
-        unsigned max_concurrent;                     /* 1..100000 */
-        unsigned abort_percent;                      /* 0..100 */
-        unsigned abort_min;                          /* 1..100000 */
-        uint32_t device_timeout_s;                   /* 60..2592000; 0 = 3600 */
+        char name[65];                             /* label, may be "" */
+        char target[IMAGO_VREPORT_TARGET_MAX + 1]; /* image repository target */
+        char group[IMAGO_ROLLOUT_TAG_MAX + 1];     /* "" when tag only */
+        char tag[IMAGO_ROLLOUT_TAG_MAX + 1];       /* "" when group only; both: and */
+        unsigned stages[IMAGO_ROLLOUT_STAGES_MAX]; /* cumulative %, e.g. 10, 50, 100 */
+        size_t nstages;                            /* 1..IMAGO_ROLLOUT_STAGES_MAX */
+        unsigned max_concurrent;                   /* 1..100000 */
+        unsigned abort_percent;                    /* 0..100 */
+        unsigned abort_min;                        /* 1..100000 */
+        uint32_t device_timeout_s;                 /* 60..2592000; 0 = 3600 */
 };
 
 struct imago_rollout_info {
@@ -126,19 +126,18 @@ int imago_rollout_create(struct imago_rollout *ro, const struct imago_rollout_op
                          const struct imago_rollout_spec *spec, const char *const *devices,
                          size_t n, uint64_t actor, int64_t now, uint64_t *id);
 
-int imago_rollout_pause(struct imago_rollout *ro, const struct imago_rollout_ops *ops,
-                        uint64_t id, uint64_t actor, int64_t now);
-int imago_rollout_resume(struct imago_rollout *ro, const struct imago_rollout_ops *ops,
-                         uint64_t id, uint64_t actor, int64_t now);
-int imago_rollout_cancel(struct imago_rollout *ro, const struct imago_rollout_ops *ops,
-                         uint64_t id, uint64_t actor, int64_t now);
+int imago_rollout_pause(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                        uint64_t actor, int64_t now);
+int imago_rollout_resume(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                         uint64_t actor, int64_t now);
+int imago_rollout_cancel(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                         uint64_t actor, int64_t now);
 
 /* A verified version report of device naming rollout (0: none): update its row if the device
  * is in that rollout, then run the engine for it.  Reports of other rollouts are ignored. */
 int imago_rollout_on_report(struct imago_rollout *ro, const struct imago_rollout_ops *ops,
                             const char *device, uint64_t rollout, enum imago_vreport_state st,
-                            const char *target, const char *error, unsigned progress,
-                            int64_t now);
+                            const char *target, const char *error, unsigned progress, int64_t now);
 
 /* Run the engine for every running rollout: timeouts, abort, stages, admissions, completion. */
 int imago_rollout_tick(struct imago_rollout *ro, const struct imago_rollout_ops *ops, int64_t now);
