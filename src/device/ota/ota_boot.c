@@ -57,8 +57,8 @@ int imago_ota_boot_start(struct imago_ota *o, const struct imago_ota_boot_env *e
                 return IMAGO_OK; /* cut before the request: the next check installs again */
         if (revert || o->st.trial_seen) {
                 IMAGO_WARN("%s was reverted by the bootloader", o->st.target);
-                return finish(o, IMAGO_OTA_REVERTED,
-                              o->st.health_failed ? IMAGO_EOTA_HEALTH : IMAGO_EOTA_INSTALL);
+                /* Not confirmed: the health check failed, or never finished. */
+                return finish(o, IMAGO_OTA_REVERTED, IMAGO_EOTA_HEALTH);
         }
         /* Rebooting, the old image runs, no swap: the bootloader refused the request. */
         IMAGO_ERR("the bootloader did not swap in %s", o->st.target);
