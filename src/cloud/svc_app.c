@@ -9,6 +9,7 @@
 #include "cloud/audit/audit.h"
 #include "cloud/devsvc/devsvc.h"
 #include "cloud/svc_log.h"
+#include "cloud/svc_ota.h"
 #include "cloud/svc_repo.h"
 #include "crypto/keys.h"
 #include "crypto/keys_openssl.h"
@@ -180,6 +181,12 @@ int imago_svc_app_start(struct imago_svc *s, const char *passphrase)
         ac.ds = a->ds;
         imago_auth_argon2_defaults(&ac.argon);
         ac.signup = s->cfg.api_signup;
+        /* updates: director, rollout engine (svc_ota.c; NULL without director keys) */
+        if ((r = imago_svc_ota_start(s, passphrase, a->audit, &s->ota)) != 0)
+                goto out;
+        ac.rollout = imago_svc_ota_rollout(s->ota);
+        ac.rollout_ops = imago_svc_ota_ops(s->ota);
+        ac.data_dir = s->dir;
         /* access tokens are signed with a secret drawn at every start, kept only in memory */
         if (RAND_bytes(ac.token_secret, sizeof(ac.token_secret)) != 1) {
                 r = IMAGO_ECRYPTO;
@@ -209,6 +216,8 @@ void imago_svc_app_stop(struct imago_svc *s)
                 return;
         /* the api first (it holds pending requests on devsvc), then what they borrow */
         imago_api_free(a->api);
+        imago_svc_ota_stop(s->ota);
+        s->ota = NULL;
         imago_svc_repo_stop(a->repo);
         imago_devsvc_free(a->ds);
         SSL_CTX_free(a->ssl);

@@ -4,6 +4,7 @@
 
 #include "base/err.h"
 #include "cloud/svc_log.h"
+#include "cloud/svc_ota.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,7 +18,8 @@
 
 static const char *const subs[] = {"imago/v1/prov/+/req",    "imago/v1/d/+/rot/req",
                                    IMAGO_SVC_SEEN_TOPIC,     "imago/v1/d/+/reg/req",
-                                   "imago/v1/d/+/state/rep", "imago/v1/d/+/cmd/res"};
+                                   "imago/v1/d/+/state/rep", "imago/v1/d/+/cmd/res",
+                                   "imago/v1/d/+/blk/req",   "imago/v1/d/+/ota/report"};
 #define NSUBS ((int)(sizeof(subs) / sizeof(subs[0])))
 
 static void on_sock(evutil_socket_t fd, short what, void *arg);
@@ -214,6 +216,11 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
         /* registration, state and command results: the devsvc (svc_app.c) */
         if (imago_svc_app_topic(msg->topic)) {
                 imago_svc_app_message(s, msg->topic, msg->payload, (size_t)msg->payloadlen);
+                return;
+        }
+        /* block requests and version reports: svc_ota.c */
+        if (imago_svc_ota_topic(msg->topic)) {
+                imago_svc_ota_message(s->ota, msg->topic, msg->payload, (size_t)msg->payloadlen);
                 return;
         }
         r = imago_svc_handle_request(&s->iss, s->reg, msg->topic, msg->payload,

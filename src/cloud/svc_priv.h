@@ -37,6 +37,7 @@ struct imago_svc {
         struct evhttp *http;
         pid_t broker;
         struct imago_svc_app *app; /* svc_app.c */
+        struct imago_svc_ota *ota; /* svc_ota.c (started by svc_app.c), NULL without OTA */
 };
 
 /* Path under the data dir ("ca/server-ca.crt"); IMAGO_EINVAL if too long. */

@@ -1,0 +1,142 @@
+/* See svc_ota.h: block requests answered from the director and DIR/repo. */
+#define _GNU_SOURCE
+#include "cloud/svc_ota_priv.h"
+
+#include "base/err.h"
+#include "blk/blk.h"
+#include "cloud/director/director.h"
+#include "cloud/svc_log.h"
+#include "cloud/svc_priv.h"
+#include "net/https.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define OBJ_DIRECTOR "director/"
+#define OBJ_META     "image/metadata/"
+#define OBJ_TARGETS  "image/targets/"
+
+/*
+ * Open base/rel beneath dirfd one component at a time, never following a
+ * symbolic link (O_NOFOLLOW on every component), directories on the way,
+ * a regular file at the end.  -1 when any of it fails (all: "not found").
+ */
+static int open_beneath(int dirfd, const char *base, const char *rel)
+{
+        char path[IMAGO_BLK_OBJ_MAX + 32];
+        char *p, *slash;
+        struct stat st;
+        int cur, next, n;
+
+        n = snprintf(path, sizeof(path), "%s/%s", base, rel);
+        if (n < 0 || (size_t)n >= sizeof(path))
+                return -1;
+        cur = dirfd;
+        for (p = path;; p = slash + 1) {
+                slash = strchr(p, '/');
+                if (slash != NULL)
+                        *slash = '\0';
+                if (p[0] == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
+                        next = -1;
+                } else if (slash != NULL) {
+                        next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                } else {
+                        next = openat(cur, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+                        if (next >= 0 && (fstat(next, &st) != 0 || !S_ISREG(st.st_mode))) {
+                                close(next);
+                                next = -1;
+                        }
+                }
+                if (cur != dirfd)
+                        close(cur);
+                cur = next;
+                if (cur < 0 || slash == NULL)
+                        return cur;
+        }
+}
+
+static int enrolled(struct imago_svc *s, const char *id)
+{
+        struct imago_reg_device d;
+        int ok;
+
+        memset(&d, 0, sizeof(d));
+        if (imago_registry_get(s->reg, id, &d) != IMAGO_OK)
+                return 0;
+        ok = d.state == IMAGO_REG_ENROLLED;
+        imago_registry_device_free(&d);
+        return ok;
+}
+
+void imago_svc_ota_blk(struct imago_svc_ota *o, const char *id, const void *buf, size_t len)
+{
+        struct imago_blk_req req;
+        struct imago_blk_src src, *srcp = NULL;
+        char topic[IMAGO_BLK_TOPIC_MAX];
+        uint8_t *mem = NULL, *out = NULL;
+        size_t mem_len = 0, out_len = 0;
+        const char *result = "ok";
+        int fd = -1, r;
+
+        if ((r = imago_blk_req_parse(buf, len, &req)) != IMAGO_OK) {
+                imago_svc_log(IMAGO_LOG_WARN, "ota_blk", "device=%s result=%s", id,
+                              imago_errname(r));
+                return;
+        }
+        if (!enrolled(o->s, id)) {
+                imago_svc_log(IMAGO_LOG_WARN, "ota_blk", "device=%s object=%s result=not_enrolled",
+                              id, req.obj);
+                return;
+        }
+        if (imago_ratelimit_take(o->rl, id, imago_svc_ota_mono_ms(), NULL) != IMAGO_OK) {
+                /* no answer: the device asks again after its timeout */
+                imago_svc_log(IMAGO_LOG_DEBUG, "ota_blk",
+                              "device=%s object=%s offset=%llu result=rate_limited", id, req.obj,
+                              (unsigned long long)req.off);
+                return;
+        }
+        if (strncmp(req.obj, OBJ_DIRECTOR, strlen(OBJ_DIRECTOR)) == 0) {
+                r = imago_director_object(o->dir, id, req.obj + strlen(OBJ_DIRECTOR), time(NULL),
+                                          &mem, &mem_len);
+                if (r == IMAGO_OK) {
+                        imago_blk_src_buf(&src, mem, mem_len);
+                        srcp = &src;
+                } else if (r != IMAGO_ENOTFOUND) {
+                        imago_svc_log(IMAGO_LOG_ERROR, "ota_blk", "device=%s object=%s result=%s",
+                                      id, req.obj, imago_errname(r));
+                        goto out;
+                }
+        } else if (strncmp(req.obj, OBJ_META, strlen(OBJ_META)) == 0) {
+                /* metadata files are flat */
+                if (strchr(req.obj + strlen(OBJ_META), '/') == NULL)
+                        fd = open_beneath(o->data_fd, "repo/metadata", req.obj + strlen(OBJ_META));
+        } else if (strncmp(req.obj, OBJ_TARGETS, strlen(OBJ_TARGETS)) == 0) {
+                fd = open_beneath(o->data_fd, "repo/targets", req.obj + strlen(OBJ_TARGETS));
+        }
+        if (fd >= 0 && imago_blk_src_fd(&src, fd) == IMAGO_OK)
+                srcp = &src;
+        if (srcp == NULL)
+                result = "not_found";
+        else if (req.off >= srcp->length)
+                result = "range";
+        if ((r = imago_blk_serve(&req, srcp, &out, &out_len)) != IMAGO_OK ||
+            (r = imago_blk_topic(id, 0, topic, sizeof(topic))) != IMAGO_OK ||
+            (r = imago_svc_publish(o->s, topic, out, out_len)) != IMAGO_OK) {
+                imago_svc_log(IMAGO_LOG_ERROR, "ota_blk", "device=%s object=%s result=%s", id,
+                              req.obj, imago_errname(r));
+                goto out;
+        }
+        imago_svc_log(IMAGO_LOG_DEBUG, "ota_blk",
+                      "device=%s object=%s offset=%llu len=%u result=%s", id, req.obj,
+                      (unsigned long long)req.off, (unsigned)req.len, result);
+out:
+        if (fd >= 0)
+                close(fd);
+        free(mem);
+        free(out);
+}

@@ -1,0 +1,33 @@
+/* svc_ota internals shared by svc_ota.c (lifecycle, reports, rollout ops) and svc_ota_blk.c. */
+#ifndef IMAGO_CLOUD_SVC_OTA_PRIV_H
+#define IMAGO_CLOUD_SVC_OTA_PRIV_H
+
+#include "cloud/rollout/rollout.h"
+#include "cloud/svc_ota.h"
+
+#include <stdint.h>
+
+struct imago_director;
+struct imago_ratelimit;
+struct event;
+
+struct imago_svc_ota {
+        struct imago_svc *s; /* borrowed */
+        struct imago_audit *audit;
+        struct imago_director *dir;
+        struct imago_rollout *ro;
+        struct imago_rollout_ops ops;
+        struct imago_ratelimit *rl;
+        struct event *ev_tick;
+        uint32_t tick_ms;
+        int data_fd; /* the data directory, O_PATH */
+};
+
+/* Copy the 32-character device id out of imago/v1/d/<id>/<suffix>; 0 if topic is not that. */
+int imago_svc_ota_topic_id(const char *topic, const char *suffix, char id[33]);
+/* blk/req of device id (svc_ota_blk.c). */
+void imago_svc_ota_blk(struct imago_svc_ota *o, const char *id, const void *buf, size_t len);
+/* Monotonic milliseconds. */
+uint64_t imago_svc_ota_mono_ms(void);
+
+#endif
