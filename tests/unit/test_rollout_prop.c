@@ -53,6 +53,14 @@ static void check(struct rt *t, uint64_t id, const struct imago_rollout_spec *s,
                 assert_int_equal(t->f.assigned[k], rows.d[k].admitted ? 1 : 0);
                 if (!rows.d[k].admitted)
                         assert_int_equal(rows.d[k].state, IMAGO_OTA_QUEUED);
+                /* clear: at most once, only admitted devices, always the failed/reverted */
+                assert_true(t->f.cleared[k] <= 1);
+                if (t->f.cleared[k])
+                        assert_true(rows.d[k].admitted);
+                if (rows.d[k].state == IMAGO_OTA_FAILED || rows.d[k].state == IMAGO_OTA_REVERTED)
+                        assert_int_equal(t->f.cleared[k], 1);
+                if (rows.d[k].state == IMAGO_OTA_SUCCEEDED)
+                        assert_int_equal(t->f.cleared[k], 0);
         }
         assert_int_equal(admitted, i.admitted);
         cap = (s->stages[i.stage] * i.total + 99) / 100;
@@ -81,7 +89,6 @@ static void one_run(int run)
         size_t nst = 1 + rnd(4), n = 1 + rnd(60);
         int64_t now = T0;
         uint64_t id;
-        int paused_by_us = 0;
 
         assert_int_equal(rt_open(&t), 0);
         /* strictly increasing stages ending at 100 */
@@ -107,6 +114,13 @@ static void one_run(int run)
                 uint64_t rid = rnd(10) == 0 ? id + 1 : id;
                 const char *target = rnd(8) == 0 ? "other.bin" : RT_TARGET;
 
+                struct imago_rollout_info before;
+                size_t nassign = t.f.norder;
+                int ncleared = 0, resumed = 0;
+
+                assert_int_equal(imago_rollout_get(t.ro, id, &before), 0);
+                for (int k = 0; k < RT_MAXDEV; k++)
+                        ncleared += t.f.cleared[k];
                 now += rnd(120);
                 if (a < 70) {
                         assert_int_equal(imago_rollout_on_report(t.ro, &t.f.ops, t.dev[d], rid, st,
@@ -120,13 +134,24 @@ static void one_run(int run)
                         int r = imago_rollout_pause(t.ro, &t.f.ops, id, 2, now);
 
                         assert_true(r == 0 || r == IMAGO_EROLLOUT_STATE);
-                        paused_by_us |= r == 0;
                 } else {
                         int r = imago_rollout_resume(t.ro, &t.f.ops, id, 2, now);
 
                         assert_true(r == 0 || r == IMAGO_EROLLOUT_STATE);
+                        resumed = r == 0;
                 }
                 check(&t, id, &s, step);
+                /* paused: nobody admitted; finished: nobody assigned or cleared any more */
+                if (before.status == IMAGO_ROLLOUT_PAUSED && !resumed)
+                        assert_int_equal(t.f.norder, nassign);
+                if (before.status >= IMAGO_ROLLOUT_CANCELLED) {
+                        int now_cleared = 0;
+
+                        for (int k = 0; k < RT_MAXDEV; k++)
+                                now_cleared += t.f.cleared[k];
+                        assert_int_equal(t.f.norder, nassign);
+                        assert_int_equal(now_cleared, ncleared);
+                }
         }
         /* drain: resume, everyone succeeds -> completes unless it aborted */
         (void)imago_rollout_resume(t.ro, &t.f.ops, id, 2, now);
@@ -152,7 +177,6 @@ static void one_run(int run)
         assert_int_equal(imago_rollout_get(t.ro, id, &i), 0);
         if (i.status != IMAGO_ROLLOUT_COMPLETED && i.status != IMAGO_ROLLOUT_ABORTED)
                 fail_msg("run %d: ends %s", run, imago_rollout_status_name(i.status));
-        (void)paused_by_us;
         rt_close(&t);
 }
 
