@@ -3,6 +3,7 @@
 #include "cloud/rollout/rollout_priv.h"
 
 #include "base/err.h"
+#include "base/log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -58,10 +59,12 @@ int imago_rollout_resume(struct imago_rollout *ro, const struct imago_rollout_op
         snprintf(detail, sizeof(detail), "{\"stage\":%u,\"admitted\":%" PRIu64 "}", info.stage,
                  info.admitted);
         imago_rollout_audit(ops, "rollout.resume", id, actor, detail);
-        /* admissions restart at once */
-        if ((r = imago_rollout_begin(ro)) != 0)
-                return r;
-        return imago_rollout_end(ro, imago_rollout_run(ro, ops, id, now));
+        /* admissions restart at once (a failed run is logged; the next tick runs it again) */
+        if ((r = imago_rollout_begin(ro)) == 0)
+                r = imago_rollout_end(ro, imago_rollout_run(ro, ops, id, now));
+        if (r != 0)
+                IMAGO_ERR_R(r, "rollout %" PRIu64 ": admissions after resume", id);
+        return 0;
 }
 
 int imago_rollout_cancel(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,

@@ -152,8 +152,11 @@ int imago_rollout_create(struct imago_rollout *ro, const struct imago_rollout_op
                 return r;
         *id = nid;
         audit_create(ops, spec, n, actor, nid);
-        /* the first admissions at once */
-        if ((r = imago_rollout_begin(ro)) != 0)
-                return r;
-        return imago_rollout_end(ro, imago_rollout_run(ro, ops, nid, now));
+        /* the first admissions at once; the rollout exists whatever happens here (a failed run
+         * is logged and the next tick runs it again) */
+        if ((r = imago_rollout_begin(ro)) == 0)
+                r = imago_rollout_end(ro, imago_rollout_run(ro, ops, nid, now));
+        if (r != 0)
+                IMAGO_ERR_R(r, "rollout %" PRIu64 ": first admissions", nid);
+        return 0;
 }
