@@ -100,6 +100,9 @@ static void test_full_values(void **state)
         assert_int_equal(c.keepalive, 3600);
         assert_int_equal(c.backoff_max, 1);
         assert_null(c.pin_file);
+        assert_null(c.ota_dir);
+        assert_int_equal(c.health_timeout, 60);
+        assert_int_equal(c.ota_interval, 3600);
         imago_agent_conf_free(&c);
         /* production is the default */
         assert_int_equal(imago_agent_conf_parse(text + strlen("mode = development\n"),

@@ -115,6 +115,15 @@ int imago_agent_main(int argc, char **argv, const struct imago_agent_app *app);
  *   portal_port = setup portal port 1..65535          } the agent connects at once
  *   command_key = Ed25519 public key PEM of the cloud's command key (without it commands
  *                 are refused)
+ *   ota_dir        = directory of the update client's state (docs/ota.md "Device")
+ *   director_root  = the director's trusted root.json (factory-provisioned)
+ *   image_root     = the image repository's trusted root.json (factory-provisioned)
+ *   hardware_id    = the device's hardware id, [A-Za-z0-9._-]{1,64}
+ *   health_cmd     = absolute path of a health command run (execv, no shell) on a trial boot
+ *   health_timeout = seconds 1..3600 for the health check of a trial boot (default 60)
+ *   ota_interval   = seconds 1..604800 between update checks (default 3600)
+ *   Updates run only when ota_dir, director_root, image_root and hardware_id are all set and
+ *   the agent runs under imago-boot (IMAGO_BOOT_FLASH and IMAGO_BOOT_PROGRAM set).
  *
  * Refused: unknown or duplicate keys, a line without "=", empty values, lines
  * over IMAGO_AGENT_CONF_LINE_MAX bytes, files over IMAGO_AGENT_CONF_MAX bytes,
@@ -130,8 +139,9 @@ struct imago_agent_conf {
         char *token, *module, *pin_file, *key_file, *store, *birth_cert;
         char *host, *ca, *root_ca, *server_name;
         char *portal_host, *command_key;
+        char *ota_dir, *director_root, *image_root, *hardware_id, *health_cmd;
         uint16_t port, portal_port;
-        uint32_t keepalive, backoff_max;
+        uint32_t keepalive, backoff_max, health_timeout, ota_interval;
 };
 
 int imago_agent_conf_parse(const char *text, size_t len, struct imago_agent_conf *c, char *err,

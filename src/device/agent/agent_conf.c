@@ -58,13 +58,36 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
                    unsigned *seen, unsigned ln, char *err, size_t es)
 {
         static const char *const keys[] = {
-            "mode",        "token",      "module",      "pin_file",    "key_file",    "store",
-            "host",        "port",       "ca",          "root_ca",     "server_name", "keepalive",
-            "backoff_max", "birth_cert", "portal_host", "portal_port", "command_key"};
-        char **strs[] = {
-            NULL,     &c->token,      &c->module,      &c->pin_file, &c->key_file,    &c->store,
-            &c->host, NULL,           &c->ca,          &c->root_ca,  &c->server_name, NULL,
-            NULL,     &c->birth_cert, &c->portal_host, NULL,         &c->command_key};
+            "mode",        "token",      "module",         "pin_file",
+            "key_file",    "store",      "host",           "port",
+            "ca",          "root_ca",    "server_name",    "keepalive",
+            "backoff_max", "birth_cert", "portal_host",    "portal_port",
+            "command_key", "ota_dir",    "director_root",  "image_root",
+            "hardware_id", "health_cmd", "health_timeout", "ota_interval"};
+        char **strs[] = {NULL,
+                         &c->token,
+                         &c->module,
+                         &c->pin_file,
+                         &c->key_file,
+                         &c->store,
+                         &c->host,
+                         NULL,
+                         &c->ca,
+                         &c->root_ca,
+                         &c->server_name,
+                         NULL,
+                         NULL,
+                         &c->birth_cert,
+                         &c->portal_host,
+                         NULL,
+                         &c->command_key,
+                         &c->ota_dir,
+                         &c->director_root,
+                         &c->image_root,
+                         &c->hardware_id,
+                         &c->health_cmd,
+                         NULL,
+                         NULL};
         size_t i;
         uint32_t num = 0;
 
@@ -76,6 +99,19 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
         if (*seen & (1U << i))
                 return conf_fail(err, es, ln, "duplicate key '%s'", keys[i]);
         *seen |= 1U << i;
+        if (i == 20) { /* hardware_id: [A-Za-z0-9._-]{1,64}, as in version reports */
+                size_t j;
+
+                for (j = 0; j < vn; j++)
+                        if (!((v[j] >= 'a' && v[j] <= 'z') || (v[j] >= 'A' && v[j] <= 'Z') ||
+                              (v[j] >= '0' && v[j] <= '9') || v[j] == '.' || v[j] == '_' ||
+                              v[j] == '-'))
+                                break;
+                if (vn > 64 || j < vn)
+                        return conf_fail(err, es, ln, "hardware_id must be [A-Za-z0-9._-]{1,64}");
+        }
+        if (i == 21 && v[0] != '/')
+                return conf_fail(err, es, ln, "health_cmd must be an absolute path");
         if (strs[i] != NULL)
                 return set_str(strs[i], v, vn);
         switch (i) {
@@ -92,6 +128,14 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
                 if (set_num(v, vn, 1, 65535, &num) != IMAGO_OK)
                         return conf_fail(err, es, ln, "%s must be 1..65535", keys[i]);
                 *(i == 7 ? &c->port : &c->portal_port) = (uint16_t)num;
+                return IMAGO_OK;
+        case 22:
+                if (set_num(v, vn, 1, 3600, &c->health_timeout) != IMAGO_OK)
+                        return conf_fail(err, es, ln, "health_timeout must be 1..3600");
+                return IMAGO_OK;
+        case 23:
+                if (set_num(v, vn, 1, 604800, &c->ota_interval) != IMAGO_OK)
+                        return conf_fail(err, es, ln, "ota_interval must be 1..604800");
                 return IMAGO_OK;
         case 11:
                 if (set_num(v, vn, 5, 3600, &c->keepalive) != IMAGO_OK)
@@ -115,6 +159,8 @@ int imago_agent_conf_parse(const char *text, size_t len, struct imago_agent_conf
         c->production = 1;
         c->keepalive = 60;
         c->backoff_max = 60;
+        c->health_timeout = 60;
+        c->ota_interval = 3600;
         if (errsize > 0)
                 err[0] = '\0';
         if (len > IMAGO_AGENT_CONF_MAX) {
@@ -213,6 +259,11 @@ void imago_agent_conf_free(struct imago_agent_conf *c)
         free(c->server_name);
         free(c->portal_host);
         free(c->command_key);
+        free(c->ota_dir);
+        free(c->director_root);
+        free(c->image_root);
+        free(c->hardware_id);
+        free(c->health_cmd);
         memset(c, 0, sizeof(*c));
         c->production = 1;
 }

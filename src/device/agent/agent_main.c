@@ -237,6 +237,8 @@ int imago_agent_main(int argc, char **argv, const struct imago_agent_app *app)
         a.prog = app != NULL && app->name != NULL ? app->name : "imago-agent";
         a.app = app;
         a.conf = &c;
+        a.argc = argc;
+        a.argv = argv;
         if ((r = parse_args(argc, argv, a.prog, &o)) != 1)
                 return r;
         a.once = o.once;

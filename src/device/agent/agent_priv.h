@@ -16,6 +16,7 @@ struct imago_link;
 struct imago_dev;
 struct imago_store;
 struct imago_agent_portal;
+struct imago_agent_ota;
 
 #define AGENT_PIN_MAX 256
 
@@ -36,8 +37,11 @@ struct imago_agent {
         struct imago_agent_portal *portal;
         struct imago_link *link;
         struct imago_dev *dev;
-        struct event *ev_reset; /* deferred factory reset (wipe command) */
-        int rc;                 /* exit status */
+        struct event *ev_reset;      /* deferred factory reset (wipe command) */
+        struct imago_agent_ota *ota; /* the update client, NULL when updates are off */
+        int argc;                    /* the agent's arguments, for the reboot (borrowed) */
+        char **argv;
+        int rc; /* exit status */
 };
 
 /* agent_util.c */
@@ -56,6 +60,12 @@ void imago_agent_json_wiping(void);
 /* agent_portal.c */
 int imago_agent_portal_open(struct imago_agent *a);
 void imago_agent_portal_free(struct imago_agent_portal *p);
+
+/* agent_ota.c: the update client on the link (docs/ota.md "Device"); start logs why updates
+ * are off and returns 0 then; stop joins the worker (before the link is freed). */
+int imago_agent_ota_start(struct imago_agent *a);
+void imago_agent_ota_stop(struct imago_agent *a);
+void imago_agent_ota_link_state(struct imago_agent *a, int online);
 
 /* agent_run.c */
 /* Portal or link, whichever the store calls for. */

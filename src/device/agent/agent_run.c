@@ -35,6 +35,8 @@ static void on_state(void *arg, enum imago_link_state st, int err)
 {
         struct imago_agent *a = arg;
 
+        imago_agent_ota_link_state(a, st == IMAGO_LINK_ONLINE);
+
         if (st == IMAGO_LINK_WAITING && err != 0) {
                 IMAGO_WARN("connection: %s", imago_strerror(err));
         } else if (st == IMAGO_LINK_ONLINE) {
@@ -193,6 +195,8 @@ int imago_agent_link_open(struct imago_agent *a)
                         imago_errname(r));
                 goto out;
         }
+        if (!a->once && (r = imago_agent_ota_start(a)) != IMAGO_OK)
+                goto out;
         if (!a->once && (r = imago_link_start(a->link, 0)) != IMAGO_OK)
                 fprintf(stderr, "%s: %s (%s)\n", a->prog, imago_strerror(r), imago_errname(r));
 out:
@@ -205,6 +209,8 @@ out:
 
 void imago_agent_stop_all(struct imago_agent *a)
 {
+        /* The update worker uses the link (through blkc): it stops first. */
+        imago_agent_ota_stop(a);
         if (a->ev_reset != NULL) {
                 event_free(a->ev_reset);
                 a->ev_reset = NULL;
