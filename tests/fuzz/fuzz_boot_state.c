@@ -6,17 +6,20 @@
  * in the primary and a signed update with a test request in the secondary,
  * 2 = the state after that test swap (an unconfirmed trial), 3 = a test swap
  * cut in the middle.  Byte 1: power cut before operation (byte & 0x7f) of the
- * first boot (0 = none); with bit 7 set that operation is torn instead.  Then patches until the
+ * first boot (0 = none); with bit 7 set that operation is torn instead.  Bit 2 of byte 0: the
+ * application confirms after the first boot that succeeds.  Then patches until the
  * end: {u8 area, u16 offset LE, u8 len, len bytes}, area 0 = whole device from the start, 1 =
  * boot-state area, 2/3 = the last 256 bytes of the primary/secondary (trailers).
  *
  * Properties: no crash or sanitizer report; the bootloader never programs a
  * byte that is not erased (simulator violations stay 0); and whenever it
  * reports a bootable primary, that primary verifies with the boot key and
- * its hash is the one reported.  Up to three boots are run.
+ * its hash is the one reported.  Up to three boots are run.  A confirm never lowers the
+ * stored counter, and only raises it to the counter of a primary that verifies.
  */
 #include "base/err.h"
 #include "boot/boot.h"
+#include "boot/bstate.h"
 #include "boot/sim/simboot.h"
 #include "crypto/keys.h"
 #include "image/image_sign.h"
@@ -122,6 +125,34 @@ static int mem_read(void *ctx, uint32_t off, void *buf, uint32_t len)
         return imago_flash_read(ctx, off, buf, len);
 }
 
+/* Confirm: the counter never goes down, and goes up only to a verified primary's counter. */
+static void check_confirm(struct imago_simboot *sb)
+{
+        struct imago_boot_geom g;
+        struct imago_image_src src;
+        struct imago_image_info info;
+        uint32_t before, after;
+        int r;
+
+        if (imago_boot_state_read(&sb->cfg.state, &before) != 0)
+                return;
+        r = imago_boot_confirm(&sb->cfg);
+        if (sb->sim.violations != 0 || imago_boot_state_read(&sb->cfg.state, &after) != 0)
+                abort();
+        if (after < before)
+                abort(); /* lowered */
+        if (after == before)
+                return;
+        if (r != IMAGO_OK || imago_boot_geom_init(&g, &sb->cfg.primary, &sb->cfg.secondary) != 0)
+                abort(); /* raised by a confirm that failed */
+        src.read = mem_read;
+        src.ctx = (void *)(uintptr_t)&sb->cfg.primary;
+        src.size = g.img_size;
+        if (imago_image_verify(&src, &sb->cfg.keys, &info) != 0 || !info.has_sec_cnt ||
+            info.sec_cnt != after)
+                abort(); /* raised to a counter no verified primary carries */
+}
+
 /* The reported primary must verify, independently of the boot path. */
 static void check_booted(const struct imago_simboot *sb, const struct imago_boot_status *st)
 {
@@ -183,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct imago_simboot sb;
         struct imago_boot_status st;
-        int i, r;
+        int i, r, confirmed = 0;
 
         if (size < 2)
                 return 0;
@@ -206,6 +237,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (sb.sim.violations != 0)
                         abort(); /* programmed a byte that was not erased */
                 imago_flashsim_cut_before(&sb.sim, 0);
+                if (r == IMAGO_OK && (data[0] & 4) && !confirmed) {
+                        confirmed = 1;
+                        check_confirm(&sb);
+                }
         }
         imago_simboot_free(&sb);
         return 0;
