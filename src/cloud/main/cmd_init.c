@@ -5,6 +5,7 @@
 #include "base/err.h"
 #include "base/num.h"
 #include "cloud/datadir.h"
+#include "cloud/director/director.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -98,6 +99,10 @@ int imago_cloud_cmd_init(int argc, char **argv)
                 imago_cloud_fail(CMD, o.data_dir, r);
                 goto out;
         }
+        if ((r = imago_director_keys_create(o.data_dir, pass)) != IMAGO_OK) {
+                imago_cloud_fail(CMD, "director keys", r);
+                goto out;
+        }
         printf("data directory %s created:\n"
                "  imago-cloud.conf       settings (docs/cloud.md)\n"
                "  registry.db            device registry\n"
@@ -108,7 +113,8 @@ int imago_cloud_cmd_init(int argc, char **argv)
                "  api/                   the HTTPS API's certificate and key (encrypted)\n"
                "  keys/                  command signing key (command.pub goes into devices'\n"
                "                         command_key) and registration-token key (encrypted)\n"
-               "  app.db, audit.db       users, devices' owners, state, commands; audit log\n",
+               "  app.db, audit.db       users, devices' owners, state, commands; audit log\n"
+               "  director/              director root (keys: keys/director*.key)\n",
                o.data_dir);
         rc = IMAGO_CLOUD_EXIT_OK;
 out:

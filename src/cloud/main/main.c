@@ -2,6 +2,7 @@
  * helpers. */
 #define _POSIX_C_SOURCE 200809L
 #include "cloud/main/cloud_main.h"
+#include "cloud/main/cmd_director.h"
 
 #include "base/err.h"
 #include "base/file.h"
@@ -33,6 +34,7 @@ static const struct imago_cloud_cmd cmds[] = {
     {"grants", imago_cloud_cmd_grants, "add, list, delete operator roles over device groups"},
     {"audit", imago_cloud_cmd_audit, "verify and show the audit log"},
     {"repo", imago_cloud_cmd_repo, "publish releases in the image repository (TUF)"},
+    {"director", imago_cloud_cmd_director, "the Uptane director: keys, root, status, assign"},
     {"version", cmd_version, "print the version"},
 };
 
