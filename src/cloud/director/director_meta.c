@@ -219,12 +219,40 @@ static int root_file(struct imago_director *d, const char *name, uint8_t **buf, 
         return r == IMAGO_EIO ? IMAGO_ENOTFOUND : r;
 }
 
+/* A refresh starts with timestamp.json: re-sign what is due (in one write transaction, so a
+ * command line assign and the service never sign the same version twice), so that what this
+ * timestamp names stays the current N.snapshot.json / N.targets.json for the refresh. */
+static int resign_due(struct imago_director *d, const char *device, int64_t now)
+{
+        struct dir_row row;
+        int r, level = 0;
+
+        if ((r = dir_exec(d->db, "BEGIN IMMEDIATE")) != 0)
+                return r;
+        if ((r = dir_row_load(d, device, &row)) != 0)
+                goto out;
+        if (!row.exists || row.targets_expires - now < DIR_TARGETS_LIFE / 2)
+                level = 3;
+        else if (row.snapshot_expires - now < DIR_SNAPSHOT_LIFE / 2)
+                level = 2;
+        else if (row.timestamp_expires - now < DIR_TIMESTAMP_LIFE / 2)
+                level = 1;
+        if (level > 0)
+                r = dir_publish(d, &row, level, now);
+out:
+        dir_row_free(&row);
+        if (r == 0)
+                return dir_exec(d->db, "COMMIT");
+        (void)dir_exec(d->db, "ROLLBACK");
+        return r;
+}
+
 int imago_director_object(struct imago_director *d, const char *device, const char *name,
                           int64_t now, uint8_t **buf, size_t *len)
 {
         struct dir_row row;
         uint64_t n = 0;
-        int r = IMAGO_EINVAL, level = 0;
+        int r = IMAGO_EINVAL;
 
         if (buf != NULL)
                 *buf = NULL;
@@ -244,22 +272,14 @@ int imago_director_object(struct imago_director *d, const char *device, const ch
                 r = root_file(d, f, buf, len);
                 goto out;
         }
-        if ((r = dir_row_load(d, device, &row)) != 0)
-                goto out;
         if (strcmp(name, "timestamp.json") == 0) {
-                /* A refresh starts here: re-sign what is due, so that what this timestamp
-                 * names stays the current N.snapshot.json / N.targets.json for the refresh. */
-                if (!row.exists || row.targets_expires - now < DIR_TARGETS_LIFE / 2)
-                        level = 3;
-                else if (row.snapshot_expires - now < DIR_SNAPSHOT_LIFE / 2)
-                        level = 2;
-                else if (row.timestamp_expires - now < DIR_TIMESTAMP_LIFE / 2)
-                        level = 1;
-                if (level > 0 && (r = dir_publish(d, &row, level, now)) != 0)
-                        goto out;
-                r = load_blob(d, device, "timestamp", buf, len);
+                r = resign_due(d, device, now);
+                if (r == 0)
+                        r = load_blob(d, device, "timestamp", buf, len);
                 goto out;
         }
+        if ((r = dir_row_load(d, device, &row)) != 0)
+                goto out;
         r = IMAGO_ENOTFOUND;
         if (!row.exists)
                 goto out;
