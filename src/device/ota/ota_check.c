@@ -79,14 +79,13 @@ static int refresh(struct imago_ota *o, struct imago_tuf_client *c, const char *
         return r;
 }
 
-/* The director's one target for this device, checked against the image repository. */
-static int decide(struct imago_ota *o, struct imago_tuf_client *dir, struct imago_tuf_client *img,
-                  struct ota_target *t, int *none)
+/* The director's one target for this device, copied out of its trusted set. */
+static int director_target(struct imago_ota *o, struct imago_tuf_client *dir, struct ota_target *t,
+                           int *none)
 {
-        const struct imago_tuf_target *dt, *it;
-        struct ota_target ic;
-        uint8_t ish[IMAGO_SHA256_LEN];
+        const struct imago_tuf_target *dt;
         json_t *dev, *ro;
+        size_t n;
         int r;
 
         *none = 0;
@@ -99,10 +98,11 @@ static int decide(struct imago_ota *o, struct imago_tuf_client *dir, struct imag
                 return IMAGO_ETUF_FORMAT;
         }
         dt = &dir->trusted.targets.targets[0];
-        memset(t, 0, sizeof(*t));
-        t->name = dt->name;
-        if (strlen(dt->name) > IMAGO_VREPORT_TARGET_MAX)
+        n = strlen(dt->name);
+        if (n == 0 || n > IMAGO_VREPORT_TARGET_MAX)
                 return IMAGO_ETUF_FORMAT;
+        memcpy(t->namebuf, dt->name, n + 1);
+        t->name = t->namebuf;
         dev = json_is_object(dt->custom) ? json_object_get(dt->custom, "device") : NULL;
         if (!json_is_string(dev) || strcmp(json_string_value(dev), o->devid) != 0) {
                 IMAGO_ERR("director target %s is not for this device", dt->name);
@@ -117,6 +117,17 @@ static int decide(struct imago_ota *o, struct imago_tuf_client *dir, struct imag
                 return r;
         imago_hex_encode(t->sha256, IMAGO_SHA256_LEN, t->sha_hex);
         t->length = dt->length;
+        return IMAGO_OK;
+}
+
+/* The image repository must list T identically; T must be for this hardware. */
+static int image_agrees(struct imago_ota *o, struct imago_tuf_client *img,
+                        const struct ota_target *t)
+{
+        const struct imago_tuf_target *it;
+        struct ota_target ic;
+        uint8_t ish[IMAGO_SHA256_LEN];
+        int r;
 
         r = imago_tuf_client_find(img, t->name, &it);
         if (r == IMAGO_ETUF_NOTARGET) {
@@ -221,13 +232,19 @@ static int check(struct imago_ota *o, enum imago_ota_outcome *oc)
                 IMAGO_INFO("an update waits for its reboot; no check");
                 return IMAGO_OK;
         }
+        /* One trusted set at a time (the memory bound of docs/ota.md): the director's target
+         * is copied out before the image repository is refreshed. */
+        memset(&t, 0, sizeof(t));
         if ((r = refresh(o, &dir, "director", "blk:director/")) != IMAGO_OK ||
-            (r = ota_step(o)) != IMAGO_OK ||
-            (r = refresh(o, &img, "image", "blk:image/metadata/")) != IMAGO_OK ||
             (r = ota_step(o)) != IMAGO_OK)
                 goto out;
-        memset(&t, 0, sizeof(t));
-        r = decide(o, &dir, &img, &t, &none);
+        r = director_target(o, &dir, &t, &none);
+        imago_tuf_client_close(&dir);
+        if (r == IMAGO_OK && ((r = refresh(o, &img, "image", "blk:image/metadata/")) != IMAGO_OK ||
+                              (r = ota_step(o)) != IMAGO_OK))
+                goto out;
+        if (r == IMAGO_OK && !none)
+                r = image_agrees(o, &img, &t);
         if (r == IMAGO_OK && none) {
                 if (o->st.phase != OTA_PH_IDLE) {
                         IMAGO_INFO("assignment withdrawn: back to idle");

@@ -57,6 +57,10 @@ struct imago_ota {
 /* ota_state.c */
 int ota_state_load(const char *path, struct ota_state *st);
 int ota_state_save(const char *path, const struct ota_state *st);
+/* Strict parse of state.json bytes (IMAGO_EMALFORMED, IMAGO_ETOOBIG); *st zeroed first. */
+int ota_state_parse(const uint8_t *buf, size_t len, struct ota_state *st);
+/* state.json text (malloc'd, NUL-terminated). */
+int ota_state_dump(const struct ota_state *st, char **out);
 void ota_state_clear_report(struct ota_state *st);
 const char *ota_phase_name(enum ota_phase p);
 /* Persist o->st (locks). */
@@ -70,7 +74,8 @@ void ota_wait_ack(struct imago_ota *o);
 
 /* ota_fetch.c: the verified image T at download/SHA.img (delta first, then full). */
 struct ota_target {
-        const char *name;
+        const char *name; /* namebuf */
+        char namebuf[IMAGO_VREPORT_TARGET_MAX + 1];
         uint64_t length;
         uint8_t sha256[IMAGO_SHA256_LEN];
         char sha_hex[65];

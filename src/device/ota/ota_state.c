@@ -79,17 +79,8 @@ static int get_hash(json_t *obj, const char *key, uint8_t out[IMAGO_SHA256_LEN])
 
 int ota_state_load(const char *path, struct ota_state *st)
 {
-        static const char *const keys[] = {
-            "v",           "phase",         "target",       "rollout",
-            "sha256",      "length",        "version",      "security_counter",
-            "prev_sha256", "prev_length",   "prev_version", "prev_security_counter",
-            "trial_seen",  "health_failed", "reported",     "counter",
-            "nonce",       "report"};
         uint8_t *buf = NULL;
-        size_t len = 0, i;
-        json_t *j = NULL;
-        char ph[16], *rep = NULL;
-        uint64_t u;
+        size_t len = 0;
         int r;
 
         memset(st, 0, sizeof(*st));
@@ -98,6 +89,26 @@ int ota_state_load(const char *path, struct ota_state *st)
                 return IMAGO_OK; /* first run: idle */
         if (r != IMAGO_OK)
                 return r;
+        r = ota_state_parse(buf, len, st);
+        imago_file_free(buf, len);
+        return r;
+}
+
+int ota_state_parse(const uint8_t *buf, size_t len, struct ota_state *st)
+{
+        static const char *const keys[] = {
+            "v",           "phase",         "target",       "rollout",
+            "sha256",      "length",        "version",      "security_counter",
+            "prev_sha256", "prev_length",   "prev_version", "prev_security_counter",
+            "trial_seen",  "health_failed", "reported",     "counter",
+            "nonce",       "report"};
+        size_t i;
+        json_t *j = NULL;
+        char ph[16], *rep = NULL;
+        uint64_t u;
+        int r;
+
+        memset(st, 0, sizeof(*st));
         r = imago_json_object(buf, len, OTA_STATE_MAX, &j);
         if (r != IMAGO_OK)
                 goto out;
@@ -169,7 +180,6 @@ out:
         }
         free(rep);
         json_decref(j);
-        imago_file_free(buf, len);
         return r;
 }
 
@@ -191,9 +201,23 @@ static json_t *decj(uint64_t v)
 
 int ota_state_save(const char *path, const struct ota_state *st)
 {
+        char *txt = NULL;
+        int r = ota_state_dump(st, &txt);
+
+        if (r != IMAGO_OK)
+                return r;
+        r = imago_file_write_atomic(path, txt, strlen(txt), 0600);
+        free(txt);
+        return r;
+}
+
+int ota_state_dump(const struct ota_state *st, char **out)
+{
         json_t *j = json_object();
         char *txt = NULL;
         int r = IMAGO_ENOMEM;
+
+        *out = NULL;
 
         if (!j)
                 return IMAGO_ENOMEM;
@@ -223,9 +247,9 @@ int ota_state_save(const char *path, const struct ota_state *st)
         txt = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
         if (!txt)
                 goto out;
-        r = imago_file_write_atomic(path, txt, strlen(txt), 0600);
+        *out = txt;
+        r = IMAGO_OK;
 out:
-        free(txt);
         json_decref(j);
         return r;
 }
