@@ -175,6 +175,7 @@ int imago_https_status_of(int err)
         case IMAGO_EAPI_BOUND:
         case IMAGO_ESTATE:
         case IMAGO_EREG_STATE:
+        case IMAGO_EROLLOUT_STATE:
                 return 409;
         case IMAGO_ETOOBIG:
                 return 413;

@@ -20,13 +20,15 @@
 
 #define VEC_DIR IMAGO_SOURCE_DIR "/tests/vectors/api/"
 
-enum kind { K_CREDS, K_REFRESH, K_REGTOKEN, K_STATE, K_COMMAND, K_GRANT };
+enum kind { K_CREDS, K_REFRESH, K_REGTOKEN, K_STATE, K_COMMAND, K_GRANT, K_ROLLOUT, K_TAGS };
 
 static int parse_kind(enum kind k, const uint8_t *d, size_t len)
 {
         struct imago_api_creds cr;
         struct imago_api_cmd_req cmd;
         struct imago_api_grant_req g;
+        struct imago_rollout_spec ro;
+        struct imago_api_tags tg;
         char tok[IMAGO_AUTH_REFRESH_LEN + 1], *patch = NULL;
         uint64_t v;
         int64_t ttl;
@@ -61,6 +63,18 @@ static int parse_kind(enum kind k, const uint8_t *d, size_t len)
                 break;
         case K_GRANT:
                 r = imago_api_parse_grant(d, len, &g);
+                break;
+        case K_ROLLOUT:
+                r = imago_api_parse_rollout(d, len, &ro);
+                if (r != IMAGO_OK)
+                        assert_int_equal(ro.nstages, 0);
+                else
+                        assert_int_equal(imago_rollout_spec_check(&ro), IMAGO_OK);
+                break;
+        case K_TAGS:
+                r = imago_api_parse_tags(d, len, &tg);
+                if (r != IMAGO_OK)
+                        assert_int_equal(tg.n, 0);
                 break;
         }
         return r;
@@ -116,6 +130,66 @@ static void test_vectors_grant(void **state)
 {
         (void)state;
         run("grant", K_GRANT, 20);
+}
+
+static void test_vectors_rollout(void **state)
+{
+        (void)state;
+        run("rollout", K_ROLLOUT, 60);
+}
+
+static void test_vectors_tags(void **state)
+{
+        (void)state;
+        run("tags", K_TAGS, 25);
+}
+
+static void test_parse_rollout_outputs(void **state)
+{
+        static const char def[] = "{\"target\":\"fw-2.bin\",\"tag\":\"canary\"}";
+        static const char full[] = "{\"name\":\"spring\",\"target\":\"fw-2.bin\",\"group\":\"b1\","
+                                   "\"stages\":[10,50,100],\"max_concurrent\":3,"
+                                   "\"abort_percent\":40,\"abort_min\":2,"
+                                   "\"device_timeout_s\":600}";
+        static const char tags[] = "{\"tags\":[\"canary\",\"line-2\"]}";
+        struct imago_rollout_spec s;
+        struct imago_api_tags t;
+
+        (void)state;
+        assert_int_equal(imago_api_parse_rollout((const uint8_t *)def, strlen(def), &s), IMAGO_OK);
+        assert_string_equal(s.target, "fw-2.bin");
+        assert_string_equal(s.group, "");
+        assert_string_equal(s.tag, "canary");
+        assert_string_equal(s.name, "");
+        assert_int_equal(s.nstages, 1);
+        assert_int_equal(s.stages[0], 100);
+        assert_int_equal(s.max_concurrent, 10);
+        assert_int_equal(s.abort_percent, 20);
+        assert_int_equal(s.abort_min, 5);
+        assert_int_equal(s.device_timeout_s, 3600);
+
+        assert_int_equal(imago_api_parse_rollout((const uint8_t *)full, strlen(full), &s),
+                         IMAGO_OK);
+        assert_string_equal(s.name, "spring");
+        assert_string_equal(s.group, "b1");
+        assert_int_equal(s.nstages, 3);
+        assert_int_equal(s.stages[0], 10);
+        assert_int_equal(s.stages[1], 50);
+        assert_int_equal(s.stages[2], 100);
+        assert_int_equal(s.max_concurrent, 3);
+        assert_int_equal(s.abort_percent, 40);
+        assert_int_equal(s.abort_min, 2);
+        assert_int_equal(s.device_timeout_s, 600);
+
+        assert_int_equal(imago_api_parse_tags((const uint8_t *)tags, strlen(tags), &t), IMAGO_OK);
+        assert_int_equal(t.n, 2);
+        assert_string_equal(t.tags[0], "canary");
+        assert_string_equal(t.tags[1], "line-2");
+        assert_int_equal(imago_api_parse_rollout(NULL, 0, NULL), IMAGO_EINVAL);
+        assert_int_equal(imago_api_parse_tags(NULL, 0, NULL), IMAGO_EINVAL);
+        assert_true(imago_api_tag_valid("a.b_c-D9"));
+        assert_false(imago_api_tag_valid(""));
+        assert_false(imago_api_tag_valid("a:b"));
 }
 
 static void test_parse_outputs(void **state)
@@ -183,10 +257,12 @@ static void test_parse_bad_args(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_vectors_creds),    cmocka_unit_test(test_vectors_refresh),
-            cmocka_unit_test(test_vectors_regtoken), cmocka_unit_test(test_vectors_state),
-            cmocka_unit_test(test_vectors_command),  cmocka_unit_test(test_vectors_grant),
-            cmocka_unit_test(test_parse_outputs),    cmocka_unit_test(test_parse_bad_args),
+            cmocka_unit_test(test_vectors_creds),         cmocka_unit_test(test_vectors_refresh),
+            cmocka_unit_test(test_vectors_regtoken),      cmocka_unit_test(test_vectors_state),
+            cmocka_unit_test(test_vectors_command),       cmocka_unit_test(test_vectors_grant),
+            cmocka_unit_test(test_vectors_rollout),       cmocka_unit_test(test_vectors_tags),
+            cmocka_unit_test(test_parse_rollout_outputs), cmocka_unit_test(test_parse_outputs),
+            cmocka_unit_test(test_parse_bad_args),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

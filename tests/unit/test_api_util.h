@@ -355,6 +355,9 @@ static inline struct fx *fx_start(int signup)
         ac.argon.m_kib = 64; /* cheap hashes: tests, not production */
         ac.signup = signup;
         ac.now = fx_clock;
+#ifdef FX_API_CONFIG
+        FX_API_CONFIG(f, &ac); /* a test's own additions (test_api_rollouts.c: rollouts) */
+#endif
         assert_int_equal(imago_api_new(f->base, &ac, &f->api), IMAGO_OK);
         f->port = imago_api_port(f->api);
         assert_true(f->port != 0);

@@ -85,6 +85,10 @@ enum route {
         R_GRANTS,
         R_GRANT,
         R_AUDIT,
+        R_ROLLOUTS,
+        R_ROLLOUT,
+        R_ROLLOUT_ACTION,
+        R_TAGS,
 };
 
 static enum route route_of(char **s, size_t n)
@@ -108,6 +112,13 @@ static enum route route_of(char **s, size_t n)
                 return R_GRANT;
         if (n == 2 && is(s[1], "audit"))
                 return R_AUDIT;
+        if (n == 2 && is(s[1], "rollouts"))
+                return R_ROLLOUTS;
+        if (n == 3 && is(s[1], "rollouts"))
+                return R_ROLLOUT;
+        if (n == 4 && is(s[1], "rollouts") &&
+            (is(s[3], "pause") || is(s[3], "resume") || is(s[3], "cancel")))
+                return R_ROLLOUT_ACTION;
         if (!is(s[1], "devices"))
                 return R_NONE;
         if (n == 2)
@@ -122,6 +133,8 @@ static enum route route_of(char **s, size_t n)
                 return R_COMMAND;
         if (n == 4 && is(s[3], "decommission"))
                 return R_DECOMMISSION;
+        if (n == 4 && is(s[3], "tags"))
+                return R_TAGS;
         return R_NONE;
 }
 
@@ -136,6 +149,7 @@ static void methods_of(enum route rt, enum evhttp_cmd_type *m1, enum evhttp_cmd_
         case R_DEVICE:
         case R_COMMAND:
         case R_AUDIT:
+        case R_ROLLOUT:
                 *m1 = EVHTTP_REQ_GET;
                 *allow = "GET";
                 break;
@@ -145,9 +159,15 @@ static void methods_of(enum route rt, enum evhttp_cmd_type *m1, enum evhttp_cmd_
                 *allow = "GET, PATCH";
                 break;
         case R_GRANTS:
+        case R_ROLLOUTS:
                 *m1 = EVHTTP_REQ_GET;
                 *m2 = EVHTTP_REQ_POST;
                 *allow = "GET, POST";
+                break;
+        case R_TAGS:
+                *m1 = EVHTTP_REQ_GET;
+                *m2 = EVHTTP_REQ_PUT;
+                *allow = "GET, PUT";
                 break;
         case R_GRANT:
                 *m1 = EVHTTP_REQ_DELETE;
@@ -207,6 +227,24 @@ static void dispatch(struct api_ctx *x, enum route rt, char **s, enum evhttp_cmd
                 break;
         case R_AUDIT:
                 imago_api_h_audit(x);
+                break;
+        case R_ROLLOUTS:
+                if (m == EVHTTP_REQ_GET)
+                        imago_api_h_rollouts(x);
+                else
+                        imago_api_h_rollout_create(x);
+                break;
+        case R_ROLLOUT:
+                imago_api_h_rollout(x, s[2]);
+                break;
+        case R_ROLLOUT_ACTION:
+                imago_api_h_rollout_action(x, s[2], s[3]);
+                break;
+        case R_TAGS:
+                if (m == EVHTTP_REQ_GET)
+                        imago_api_h_tags_get(x, s[2]);
+                else
+                        imago_api_h_tags_put(x, s[2]);
                 break;
         default:
                 imago_api_error(x->req, IMAGO_EAPI_ROUTE, NULL);

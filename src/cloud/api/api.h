@@ -41,6 +41,7 @@
 #include <openssl/ssl.h>
 
 #include "cloud/auth/auth.h"
+#include "cloud/rollout/rollout.h"
 #include "net/https.h"
 
 struct event_base;
@@ -72,7 +73,7 @@ struct imago_api_config {
         struct imago_rollout *rollout;
         const struct imago_rollout_ops *rollout_ops;
         const char *data_dir;
-        int64_t (*now)(void);           /* NULL: time() */
+        int64_t (*now)(void); /* NULL: time() */
 };
 
 int imago_api_new(struct event_base *base, const struct imago_api_config *c,
@@ -129,5 +130,23 @@ struct imago_api_grant_req {
         int64_t expires;
 };
 int imago_api_parse_grant(const uint8_t *buf, size_t len, struct imago_api_grant_req *out);
+
+/* POST /v1/rollouts: {"name"?,"target","group"?,"tag"?,"stages"?,"max_concurrent"?,
+ * "abort_percent"?,"abort_min"?,"device_timeout_s"?}; at least one of group and tag.  Defaults:
+ * stages [100], max_concurrent 10, abort_percent 20, abort_min 5, device_timeout_s 3600.  Names:
+ * name 0..64 printable ASCII, target 1..IMAGO_VREPORT_TARGET_MAX printable ASCII without spaces,
+ * "..", a leading '/' or a backslash; group and tag [A-Za-z0-9._-]{1,64}; the numbers and stages in
+ * the limits of imago_rollout_spec_check (which *out passes). */
+int imago_api_parse_rollout(const uint8_t *buf, size_t len, struct imago_rollout_spec *out);
+
+/* PUT /v1/devices/{id}/tags: {"tags":[tag,...]}: 0..IMAGO_ROLLOUT_TAGS_MAX distinct tags of
+ * [A-Za-z0-9._-]{1,64} (an empty list clears). */
+struct imago_api_tags {
+        char tags[IMAGO_ROLLOUT_TAGS_MAX][IMAGO_ROLLOUT_TAG_MAX + 1];
+        size_t n;
+};
+int imago_api_parse_tags(const uint8_t *buf, size_t len, struct imago_api_tags *out);
+/* 1 if s is a valid tag (or group) name: [A-Za-z0-9._-]{1,64}. */
+int imago_api_tag_valid(const char *s);
 
 #endif

@@ -122,6 +122,14 @@ void imago_api_h_grants(struct api_ctx *x);
 void imago_api_h_grant_add(struct api_ctx *x);
 void imago_api_h_grant_delete(struct api_ctx *x, const char *gid);
 void imago_api_h_audit(struct api_ctx *x);
+/* Rollouts and device tags (api_rollouts.c, api_tags.c; 503 when c.rollout is NULL). */
+void imago_api_h_rollouts(struct api_ctx *x);
+void imago_api_h_rollout_create(struct api_ctx *x);
+void imago_api_h_rollout(struct api_ctx *x, const char *id);
+/* action: "pause", "resume" or "cancel" */
+void imago_api_h_rollout_action(struct api_ctx *x, const char *id, const char *action);
+void imago_api_h_tags_get(struct api_ctx *x, const char *id);
+void imago_api_h_tags_put(struct api_ctx *x, const char *id);
 
 /* Command waiters (api_cmd.c). */
 void imago_api_waiters_free(struct imago_api *api);
@@ -130,6 +138,10 @@ json_t *imago_api_cmd_json(const struct imago_appdb_cmd *c);
 
 /* JSON of a grant (with "in_force" at now). */
 json_t *imago_api_grant_json(const struct imago_appdb_grant *g, int64_t now);
+
+/* JSON of a rollout (docs/api.md "Rollouts"); NULL on no memory. */
+struct imago_rollout_info;
+json_t *imago_api_rollout_json(const struct imago_rollout_info *i);
 
 /* Strict decimal id in a path (1..UINT64_MAX). */
 int imago_api_parse_id(const char *s, uint64_t *out);
