@@ -34,6 +34,9 @@ static const struct app_cmd cmds[] = {
     {"command-get", imago_app_command_get, NEED_API | USE_SESSION, "show a command's result"},
     {"decommission", imago_app_decommission, NEED_API | USE_SESSION,
      "wipe, revoke and unbind a device"},
+    {"rollout", imago_app_rollout, NEED_API | USE_SESSION,
+     "create, list, show, pause, resume, cancel rollouts"},
+    {"tags", imago_app_tags, NEED_API | USE_SESSION, "show or set a device's tags"},
 };
 
 static const char usage_head[] =

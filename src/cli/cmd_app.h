@@ -191,5 +191,7 @@ int imago_app_set_state(struct imago_app *a, int argc, char **argv);
 int imago_app_command(struct imago_app *a, int argc, char **argv);
 int imago_app_command_get(struct imago_app *a, int argc, char **argv);
 int imago_app_decommission(struct imago_app *a, int argc, char **argv);
+int imago_app_rollout(struct imago_app *a, int argc, char **argv); /* cmd_app_rollout.c */
+int imago_app_tags(struct imago_app *a, int argc, char **argv);
 
 #endif
