@@ -51,3 +51,7 @@ echo
 bench/delta/bench_delta.sh "$B"
 echo
 bench/ota/bench_tuf.sh "$B"
+echo
+echo "### Delivery over the device channel (imago_blkc -> Mosquitto -> imago-cloud) vs a plain TLS copy"
+echo
+bench/ota/bench_channel.sh "$B"

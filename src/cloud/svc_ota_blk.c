@@ -21,12 +21,7 @@
 #define OBJ_META     "image/metadata/"
 #define OBJ_TARGETS  "image/targets/"
 
-/*
- * Open base/rel beneath dirfd one component at a time, never following a
- * symbolic link (O_NOFOLLOW on every component), directories on the way,
- * a regular file at the end.  -1 when any of it fails (all: "not found").
- */
-static int open_beneath(int dirfd, const char *base, const char *rel)
+int imago_svc_ota_open_beneath(int dirfd, const char *base, const char *rel)
 {
         char path[IMAGO_BLK_OBJ_MAX + 32];
         char *p, *slash;
@@ -114,9 +109,11 @@ void imago_svc_ota_blk(struct imago_svc_ota *o, const char *id, const void *buf,
         } else if (strncmp(req.obj, OBJ_META, strlen(OBJ_META)) == 0) {
                 /* metadata files are flat */
                 if (strchr(req.obj + strlen(OBJ_META), '/') == NULL)
-                        fd = open_beneath(o->data_fd, "repo/metadata", req.obj + strlen(OBJ_META));
+                        fd = imago_svc_ota_open_beneath(o->data_fd, "repo/metadata",
+                                                        req.obj + strlen(OBJ_META));
         } else if (strncmp(req.obj, OBJ_TARGETS, strlen(OBJ_TARGETS)) == 0) {
-                fd = open_beneath(o->data_fd, "repo/targets", req.obj + strlen(OBJ_TARGETS));
+                fd = imago_svc_ota_open_beneath(o->data_fd, "repo/targets",
+                                                req.obj + strlen(OBJ_TARGETS));
         }
         if (fd >= 0 && imago_blk_src_fd(&src, fd) == IMAGO_OK)
                 srcp = &src;

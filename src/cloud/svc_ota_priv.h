@@ -25,6 +25,13 @@ struct imago_svc_ota {
 
 /* Copy the 32-character device id out of imago/v1/d/<id>/<suffix>; 0 if topic is not that. */
 int imago_svc_ota_topic_id(const char *topic, const char *suffix, char id[33]);
+/*
+ * Open base/rel beneath dirfd one component at a time, never following a
+ * symbolic link (O_NOFOLLOW on every component), directories on the way,
+ * a regular file at the end (read-only); empty, "." and ".." components
+ * refused.  The fd, or -1 when any of it fails (all: "not found").
+ */
+int imago_svc_ota_open_beneath(int dirfd, const char *base, const char *rel);
 /* blk/req of device id (svc_ota_blk.c). */
 void imago_svc_ota_blk(struct imago_svc_ota *o, const char *id, const void *buf, size_t len);
 /* Monotonic milliseconds. */
