@@ -3,8 +3,9 @@
  * The loop thread owns the link: it publishes reports, resends them until acked, takes
  * ota/ack and ota/check, runs the timers and execs the bootloader for a reboot.  One worker
  * thread runs imago_ota (TUF, downloads over imago_blkc, delta, flash writes, the health check).
- * Worker -> loop: one byte on a pipe ('r' a report is pending, 'R' reboot).  Loop -> worker:
- * flags under a mutex and a condition variable.
+ * Worker -> loop: one byte on a pipe ('r' a report is pending, 's' sign a digest, 'R' reboot).
+ * Loop -> worker: flags under a mutex and a condition variable.  The identity is not
+ * thread-safe and the link's TLS uses it on the loop thread, so reports are signed there too.
  */
 #define _GNU_SOURCE
 #include "device/agent/agent_priv.h"
@@ -42,6 +43,10 @@ struct imago_agent_ota {
         pthread_mutex_t mu;
         pthread_cond_t cv;
         int stop, want_check, online, rebooting, seen_online; /* under mu */
+        int sign_req, sign_done, sign_r;                      /* under mu */
+        uint8_t sign_digest[IMAGO_SHA256_LEN];
+        uint8_t sign_sig[IMAGO_SIG_MAX_LEN];
+        size_t sign_len;
         int pipe_rd, pipe_wr;
         struct event *ev_pipe, *ev_resend, *ev_check;
         uint64_t last_nudge_ms;
@@ -50,10 +55,47 @@ struct imago_agent_ota {
         int confirmed;
 };
 
+static void poke(struct imago_agent_ota *t, char c);
+
+/* Worker: have the loop thread sign (the identity belongs to it). */
 static int sign_cb(void *arg, const uint8_t digest[IMAGO_SHA256_LEN],
                    uint8_t sig[IMAGO_SIG_MAX_LEN], size_t *sig_len)
 {
-        return imago_identity_sign_digest(arg, digest, sig, sig_len);
+        struct imago_agent_ota *t = arg;
+        int r;
+
+        pthread_mutex_lock(&t->mu);
+        memcpy(t->sign_digest, digest, IMAGO_SHA256_LEN);
+        t->sign_req = 1;
+        t->sign_done = 0;
+        pthread_mutex_unlock(&t->mu);
+        poke(t, 's');
+        pthread_mutex_lock(&t->mu);
+        while (!t->sign_done && !t->stop)
+                pthread_cond_wait(&t->cv, &t->mu);
+        r = t->sign_done ? t->sign_r : IMAGO_EIO;
+        if (r == IMAGO_OK) {
+                memcpy(sig, t->sign_sig, t->sign_len);
+                *sig_len = t->sign_len;
+        }
+        t->sign_req = 0;
+        t->sign_done = 0;
+        pthread_mutex_unlock(&t->mu);
+        return r;
+}
+
+/* Loop thread: a pending signature request. */
+static void sign_now(struct imago_agent_ota *t)
+{
+        pthread_mutex_lock(&t->mu);
+        if (t->sign_req && !t->sign_done) {
+                t->sign_len = 0;
+                t->sign_r =
+                    imago_identity_sign_digest(t->a->id, t->sign_digest, t->sign_sig, &t->sign_len);
+                t->sign_done = 1;
+                pthread_cond_broadcast(&t->cv);
+        }
+        pthread_mutex_unlock(&t->mu);
 }
 
 static int fetch_file(void *ctx, const char *object, uint64_t length, const char *path,
@@ -154,6 +196,7 @@ static void on_pipe(evutil_socket_t fd, short what, void *arg)
         for (i = 0; i < n; i++)
                 if (buf[i] == 'R')
                         reboot = 1;
+        sign_now(t);
         publish_pending(t);
         if (reboot)
                 do_reboot(t);
@@ -375,7 +418,7 @@ int imago_agent_ota_start(struct imago_agent *a)
         ops.report = report_cb;
         ops.reboot = reboot_cb;
         ops.sign = sign_cb;
-        ops.sign_arg = a->id;
+        ops.sign_arg = t;
         ops.arg = t;
         if ((r = imago_ota_open(&oc, &ops, &t->ota)) != IMAGO_OK)
                 goto fail;
