@@ -59,14 +59,32 @@ cp www/1mb.bin www/16mb.bin data/repo/targets/bench/
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}'; }
 
-chan() { # FILE WINDOW -> median MB/s
-  local i out
+cpu_ticks() { # PID -> utime + stime in clock ticks
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+chan() { # FILE WINDOW -> "median MB/s | cloud CPU ms/MB | broker CPU ms/MB | device CPU ms/MB"
+  local i out c0 b0 c1 b1 dev=0 t0 mb bpid tck
+  bpid=$(pgrep -P "$cpid" mosquitto | head -n1)
+  tck=$(getconf CLK_TCK)
+  c0=$(cpu_ticks "$cpid")
+  b0=$(cpu_ticks "$bpid")
   for ((i = 0; i < RUNS; i++)); do
-    out=$(timeout 120 "$B/imago-bench-blk-fetch" --config dev1.conf --object "image/targets/bench/$1" \
-      --out "$work/got.bin" --window "$2") || die "fetch $1 window $2: $out"
+    out=$( { /usr/bin/time -f 'cpu=%U+%S' timeout 120 "$B/imago-bench-blk-fetch" --config dev1.conf \
+      --object "image/targets/bench/$1" --out "$work/got.bin" --window "$2"; } 2>"$work/time.err") ||
+      die "fetch $1 window $2: $out $(tail -2 "$work/time.err")"
     cmp -s "$work/got.bin" "www/$1" || die "fetch $1: bytes differ"
-    tr ' ' '\n' <<<"$out" | sed -n 's/^mbps=//p'
-  done | median
+    t0=$(sed -n 's/^cpu=//p' "$work/time.err" | tail -n1)
+    dev=$(awk -v a="$dev" -v b="$t0" 'BEGIN {split(b, x, "+"); print a + x[1] + x[2]}')
+    tr ' ' '\n' <<<"$out" | sed -n 's/^mbps=//p' >>"$work/mbps"
+  done
+  c1=$(cpu_ticks "$cpid")
+  b1=$(cpu_ticks "$bpid")
+  mb=$(awk -v s="$(stat -c %s "www/$1")" -v r="$RUNS" 'BEGIN {print s * r / 1e6}')
+  printf '%s | %s | %s | %s' "$(median <"$work/mbps")" \
+    "$(awk -v a="$c0" -v b="$c1" -v t="$tck" -v m="$mb" 'BEGIN {printf "%.0f", (b - a) * 1000 / t / m}')" \
+    "$(awk -v a="$b0" -v b="$b1" -v t="$tck" -v m="$mb" 'BEGIN {printf "%.0f", (b - a) * 1000 / t / m}')" \
+    "$(awk -v d="$dev" -v m="$mb" 'BEGIN {printf "%.0f", d * 1000 / m}')"
+  rm -f "$work/mbps"
 }
 
 # plain TLS: openssl s_server -WWW serving www/, curl over TLS 1.3
@@ -88,14 +106,14 @@ tls() { # FILE -> median MB/s
   done | median
 }
 
-echo "| object | path | window x block | MB/s (median of $RUNS) |"
-echo "|---|---|---|---|"
+echo "| object | path | window x block | MB/s (median of $RUNS) | imago-cloud CPU ms/MB | Mosquitto CPU ms/MB | device CPU ms/MB |"
+echo "|---|---|---|---|---|---|---|"
 for f in 1mb.bin 16mb.bin; do
   label=$([ "$f" = 1mb.bin ] && echo "1 MB" || echo "16 MB")
   for w in 1 4 8; do
     echo "| $label | channel: imago_blkc -> Mosquitto -> imago-cloud | $w x 16 KiB | $(chan "$f" "$w") |"
   done
-  echo "| $label | plain TLS copy: curl <- openssl s_server -WWW | - | $(tls "$f") |"
+  echo "| $label | plain TLS copy: curl <- openssl s_server -WWW | - | $(tls "$f") | - | - | - |"
 done
 echo
 echo "Machine: $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) CPUs; $(uname -sr); $(mosquitto -h 2>/dev/null | head -n1 | sed 's/ is an.*//'); $(openssl version | cut -d' ' -f1-2); $(date -u +%Y-%m-%d)."

@@ -55,17 +55,27 @@ int imago_svc_ota_open_beneath(int dirfd, const char *base, const char *rel)
         }
 }
 
-static int enrolled(struct imago_svc *s, const char *id)
+static int enrolled(struct imago_svc_ota *o, const char *id)
 {
+        struct imago_svc_ota_ecache *e;
         struct imago_reg_device d;
-        int ok;
+        uint64_t now = imago_svc_ota_mono_ms();
+        unsigned h = 0;
+        size_t i;
 
+        for (i = 0; id[i] != '\0'; i++)
+                h = h * 31u + (unsigned char)id[i];
+        e = &o->ecache[h % IMAGO_SVC_OTA_ECACHE];
+        if (strcmp(e->id, id) == 0 && now < e->until_ms)
+                return e->enrolled;
         memset(&d, 0, sizeof(d));
-        if (imago_registry_get(s->reg, id, &d) != IMAGO_OK)
-                return 0;
-        ok = d.state == IMAGO_REG_ENROLLED;
+        if (imago_registry_get(o->s->reg, id, &d) != IMAGO_OK)
+                return 0; /* not remembered: an error may pass */
+        snprintf(e->id, sizeof(e->id), "%s", id);
+        e->enrolled = d.state == IMAGO_REG_ENROLLED;
+        e->until_ms = now + IMAGO_SVC_OTA_ECACHE_MS;
         imago_registry_device_free(&d);
-        return ok;
+        return e->enrolled;
 }
 
 void imago_svc_ota_blk(struct imago_svc_ota *o, const char *id, const void *buf, size_t len)
@@ -83,7 +93,7 @@ void imago_svc_ota_blk(struct imago_svc_ota *o, const char *id, const void *buf,
                               imago_errname(r));
                 return;
         }
-        if (!enrolled(o->s, id)) {
+        if (!enrolled(o, id)) {
                 imago_svc_log(IMAGO_LOG_WARN, "ota_blk", "device=%s object=%s result=not_enrolled",
                               id, req.obj);
                 return;

@@ -11,6 +11,15 @@ struct imago_director;
 struct imago_ratelimit;
 struct event;
 
+#define IMAGO_SVC_OTA_ECACHE    64   /* devices whose registry state is remembered */
+#define IMAGO_SVC_OTA_ECACHE_MS 1000 /* ... for this long */
+
+struct imago_svc_ota_ecache {
+        char id[33];
+        int enrolled;
+        uint64_t until_ms;
+};
+
 struct imago_svc_ota {
         struct imago_svc *s; /* borrowed */
         struct imago_audit *audit;
@@ -20,7 +29,9 @@ struct imago_svc_ota {
         struct imago_ratelimit *rl;
         struct event *ev_tick;
         uint32_t tick_ms;
-        int data_fd; /* the data directory, O_PATH */
+        int data_fd; /* the data directory */
+        /* registry state of recent requesters: one lookup per device and second, not per block */
+        struct imago_svc_ota_ecache ecache[IMAGO_SVC_OTA_ECACHE];
 };
 
 /* Copy the 32-character device id out of imago/v1/d/<id>/<suffix>; 0 if topic is not that. */
