@@ -123,6 +123,14 @@ static int report_cb(void *arg, const char *nonce, const uint8_t *msg, size_t le
         return IMAGO_OK;
 }
 
+/* Worker: milestones go to stderr at the default log level, like the agent's own lines. */
+static void notice_cb(void *arg, const char *msg)
+{
+        struct imago_agent_ota *t = arg;
+
+        fprintf(stderr, "%s: update: %s\n", t->a->prog, msg);
+}
+
 /* Worker: the loop execs the bootloader; nothing more runs here meanwhile. */
 static int reboot_cb(void *arg)
 {
@@ -417,6 +425,7 @@ int imago_agent_ota_start(struct imago_agent *a)
         ops.tr.ctx = t->blkc;
         ops.report = report_cb;
         ops.reboot = reboot_cb;
+        ops.notice = notice_cb;
         ops.sign = sign_cb;
         ops.sign_arg = t;
         ops.arg = t;

@@ -7,6 +7,8 @@
 #include "base/log.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +47,19 @@ static int init_tuf_dir(struct imago_ota *o, const char *sub, const char *root)
         if (r != IMAGO_OK)
                 IMAGO_ERR_R(r, "cannot initialise %s from the trusted root %s", d, root);
         return r;
+}
+
+void ota_notice(struct imago_ota *o, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        IMAGO_INFO("%s", msg);
+        if (o->ops.notice)
+                o->ops.notice(o->ops.arg, msg);
 }
 
 int ota_step(struct imago_ota *o)

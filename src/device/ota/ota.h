@@ -84,6 +84,8 @@ struct imago_ota_ops {
         /* Reboot now (the agent execs imago-boot run); returning means it failed. */
         int (*reboot)(void *arg);
         int64_t (*now)(void *arg); /* unix seconds; NULL: time() */
+        /* Milestones for the operator ("fw.img: built from a delta", ...); NULL: info log only. */
+        void (*notice)(void *arg, const char *msg);
         imago_vreport_sign_fn sign;
         void *sign_arg;
         void *arg; /* for report, reboot, now */

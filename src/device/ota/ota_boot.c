@@ -50,7 +50,7 @@ int imago_ota_boot_start(struct imago_ota *o, const struct imago_ota_boot_env *e
         }
         if (is_target) {
                 /* Confirmed before the report went out. */
-                IMAGO_INFO("%s runs confirmed", o->st.target);
+                ota_notice(o, "%s runs confirmed", o->st.target);
                 return finish(o, IMAGO_OTA_SUCCEEDED, 0);
         }
         if (o->st.phase == OTA_PH_INSTALLING && !o->st.trial_seen && !revert)
@@ -100,6 +100,6 @@ int imago_ota_boot_health(struct imago_ota *o, int err)
                 IMAGO_ERR_R(r, "cannot confirm %s", o->st.target);
                 return r;
         }
-        IMAGO_INFO("%s healthy: confirmed", o->st.target);
+        ota_notice(o, "%s healthy: confirmed", o->st.target);
         return finish(o, IMAGO_OTA_SUCCEEDED, 0);
 }

@@ -272,7 +272,8 @@ int ota_fetch(struct imago_ota *o, struct imago_tuf_client *img, const struct ot
                         r = apply(o, dl, t, inst, path);
                         unlink(dl);
                         if (r == IMAGO_OK) {
-                                IMAGO_INFO("%s built from a delta", t->name);
+                                ota_notice(o, "%s built from a delta (%llu bytes)", t->name,
+                                           (unsigned long long)d->length);
                                 return IMAGO_OK;
                         }
                         IMAGO_WARN("delta for %s failed (%s): full image instead", t->name,
@@ -297,5 +298,7 @@ int ota_fetch(struct imago_ota *o, struct imago_tuf_client *img, const struct ot
                 return r;
         if (rename(part, path) != 0)
                 return IMAGO_EIO;
+        ota_notice(o, "%s downloaded (full image, %llu bytes)", t->name,
+                   (unsigned long long)t->length);
         return IMAGO_OK;
 }

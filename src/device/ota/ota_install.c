@@ -85,7 +85,7 @@ int ota_install(struct imago_ota *o, const char *path, const struct ota_target *
         ota_wait_ack(o);
         if ((r = ota_step(o)) != IMAGO_OK)
                 return r;
-        IMAGO_INFO("%s installed in the secondary slot: rebooting into a trial", t->name);
+        ota_notice(o, "%s installed in the secondary slot: rebooting into a trial", t->name);
         if (o->ops.reboot) {
                 r = o->ops.reboot(o->ops.arg);
                 if (r != IMAGO_OK)

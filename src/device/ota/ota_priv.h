@@ -100,6 +100,9 @@ int ota_read_primary(const char *flash, const uint8_t sha256[IMAGO_SHA256_LEN], 
 /* ota_install.c */
 int ota_install(struct imago_ota *o, const char *path, const struct ota_target *t);
 
+/* A milestone: info log and ops->notice. */
+void ota_notice(struct imago_ota *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Crash injection point (tests): IMAGO_ESTATE when o->crash_at is reached. */
 int ota_step(struct imago_ota *o);
 
