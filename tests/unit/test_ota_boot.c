@@ -106,7 +106,7 @@ static void test_trial_unhealthy_reverts(void **state)
         assert_int_equal(boot(w, &st), IMAGO_OTA_BOOT_HEALTH);
         assert_int_equal(imago_ota_health_cmd("/bin/false", 10000), IMAGO_EOTA_HEALTH);
         assert_int_equal(imago_ota_boot_health(w->f.ota, IMAGO_EOTA_HEALTH), IMAGO_OK);
-        assert_int_equal(fx_last(&w->f)->state, IMAGO_OTA_FAILED);
+        assert_int_equal(fx_last(&w->f)->state, IMAGO_OTA_REBOOTING);
         assert_string_equal(fx_last(&w->f)->error, "IMAGO_EOTA_HEALTH");
         assert_int_equal(w->f.reboots, 2);
         imago_ota_free(w->f.ota);

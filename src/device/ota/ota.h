@@ -34,9 +34,9 @@
  * After a boot (imago_ota_boot_start): from state.json, the running image
  * (flash file) and the boot environment: a trial of T asks the caller for
  * the health check (IMAGO_OTA_BOOT_HEALTH), whose result goes to
- * imago_ota_boot_health(): confirm + report succeeded, or report failed
- * (IMAGO_EOTA_HEALTH) + reboot (the bootloader reverts).  A revert or a
- * refused request is reported (reverted / failed).
+ * imago_ota_boot_health(): confirm + report succeeded, or report rebooting
+ * with IMAGO_EOTA_HEALTH + reboot (the bootloader reverts; the next boot
+ * reports reverted, the final state).  A refused request is reported failed.
  *
  * Threads: imago_ota_check, imago_ota_boot_* and imago_ota_free on the
  * worker (or one thread); imago_ota_ack, imago_ota_pending and
@@ -140,8 +140,8 @@ enum imago_ota_boot_action {
 
 int imago_ota_boot_start(struct imago_ota *o, const struct imago_ota_boot_env *env,
                          enum imago_ota_boot_action *action);
-/* err 0: healthy -> confirm, report succeeded; else report failed (IMAGO_EOTA_HEALTH) and
- * reboot. */
+/* err 0: healthy -> confirm, report succeeded; else report rebooting with IMAGO_EOTA_HEALTH and
+ * reboot (the revert is reported after it). */
 int imago_ota_boot_health(struct imago_ota *o, int err);
 
 /* Run a health command: execv(path) (no shell) with the process environment; 0 when it exited

@@ -79,7 +79,9 @@ int imago_ota_boot_health(struct imago_ota *o, int err)
                 if ((r = ota_save(o)) != IMAGO_OK)
                         return r;
                 IMAGO_ERR_R(err, "health check of %s failed: rebooting to revert", o->st.target);
-                (void)ota_report(o, IMAGO_OTA_FAILED, IMAGO_EOTA_HEALTH, 100);
+                /* Not final: the outcome the cloud records is the "reverted" that the next
+                 * boot reports (a final "failed" here would hide the revert from a rollout). */
+                (void)ota_report(o, IMAGO_OTA_REBOOTING, IMAGO_EOTA_HEALTH, 100);
                 ota_wait_ack(o);
                 if (o->ops.reboot && (r = o->ops.reboot(o->ops.arg)) != IMAGO_OK)
                         IMAGO_ERR_R(r, "reboot failed");
