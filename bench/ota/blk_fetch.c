@@ -103,12 +103,14 @@ static void *worker(void *arg)
         char url[IMAGO_BLK_OBJ_MAX + 8];
         double t0;
         uint8_t c = 1;
+        int quit;
 
         pthread_mutex_lock(&b->mu);
         while (!b->online && !b->quit)
                 pthread_cond_wait(&b->cv, &b->mu);
+        quit = b->quit;
         pthread_mutex_unlock(&b->mu);
-        if (b->quit) {
+        if (quit) {
                 b->rc = IMAGO_EIO;
                 goto out;
         }

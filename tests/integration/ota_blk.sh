@@ -153,6 +153,7 @@ if timeout 60 "$FETCH" --config dev2.conf --timeout-ms 200 --idle-ms 3000 --max-
   fail "a revoked device fetched"
 fi
 [ ! -s rev.json ] || fail "a revoked device got bytes"
+grep -q "bytes=0 .*result=IMAGO_E" f11.out || { cat f11.out f11.err; fail "revoked device: no clean failure"; }
 ok "revoked device: nothing ($(cat f11.out))"
 
 cloud_stop || fail "imago-cloud did not stop cleanly"
