@@ -206,7 +206,9 @@ static int refuse(struct imago_ota *o, int err, enum imago_ota_outcome *oc)
 {
         *oc = IMAGO_OTA_REFUSED;
         if (o->st.reported != IMAGO_OTA_FAILED || o->st.phase != OTA_PH_IDLE) {
+                pthread_mutex_lock(&o->mu);
                 o->st.phase = OTA_PH_IDLE;
+                pthread_mutex_unlock(&o->mu);
                 (void)ota_report(o, IMAGO_OTA_FAILED, err, 0);
         }
         return err;
@@ -268,7 +270,9 @@ static int check(struct imago_ota *o, enum imago_ota_outcome *oc)
         if (memcmp(t.sha256, inst.sha256, IMAGO_SHA256_LEN) == 0) {
                 *oc = IMAGO_OTA_UPTODATE;
                 if (o->st.reported != IMAGO_OTA_SUCCEEDED || o->st.phase != OTA_PH_IDLE) {
+                        pthread_mutex_lock(&o->mu);
                         o->st.phase = OTA_PH_IDLE;
+                        pthread_mutex_unlock(&o->mu);
                         r = ota_report(o, IMAGO_OTA_SUCCEEDED, 0, 100);
                 } else {
                         *oc = IMAGO_OTA_NOTHING;
