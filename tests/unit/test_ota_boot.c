@@ -75,6 +75,13 @@ static void test_trial_healthy_confirms(void **state)
         struct imago_boot_status st;
         enum imago_ota_outcome oc;
 
+        {
+                char p[600];
+                struct stat sb;
+
+                FX_SNP(p, "%s/download/%s.img", w->f.otadir, w->v2.hex);
+                assert_int_equal(stat(p, &sb), 0); /* kept until the update ends */
+        }
         assert_int_equal(boot(w, &st), IMAGO_OTA_BOOT_HEALTH);
         assert_int_equal(st.swap, IMAGO_BOOT_SWAP_TEST);
         assert_int_equal(st.confirmed, 0);
@@ -90,6 +97,14 @@ static void test_trial_healthy_confirms(void **state)
         assert_int_equal(boot(w, &st), IMAGO_OTA_BOOT_NONE);
         assert_int_equal(st.swap, IMAGO_BOOT_SWAP_NONE);
         assert_int_equal(st.stored_sec_cnt, 2);
+        /* the verified image is not kept once the update ended */
+        {
+                char p[600];
+                struct stat sb;
+
+                FX_SNP(p, "%s/download/%s.img", w->f.otadir, w->v2.hex);
+                assert_int_not_equal(stat(p, &sb), 0);
+        }
         /* and the assignment is done: no new report */
         assert_int_equal(imago_ota_check(w->f.ota, &oc), IMAGO_OK);
         assert_int_equal(oc, IMAGO_OTA_NOTHING);

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void imago_ota_limits_device(struct imago_tuf_limits *l)
 {
@@ -60,6 +62,23 @@ void ota_notice(struct imago_ota *o, const char *fmt, ...)
         IMAGO_INFO("%s", msg);
         if (o->ops.notice)
                 o->ops.notice(o->ops.arg, msg);
+}
+
+void ota_clean_downloads(struct imago_ota *o)
+{
+        char d[OTA_PATH_MAX], p[OTA_PATH_MAX];
+        struct dirent *e;
+        DIR *dir;
+
+        if (ota_path(o, "download", d) != IMAGO_OK || (dir = opendir(d)) == NULL)
+                return;
+        while ((e = readdir(dir)) != NULL) {
+                if (e->d_name[0] == '.')
+                        continue;
+                if (snprintf(p, sizeof(p), "%s/%s", d, e->d_name) < (int)sizeof(p))
+                        unlink(p);
+        }
+        closedir(dir);
 }
 
 int ota_step(struct imago_ota *o)

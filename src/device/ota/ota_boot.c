@@ -11,6 +11,7 @@
 
 static int finish(struct imago_ota *o, enum imago_vreport_state s, int err)
 {
+        ota_clean_downloads(o);
         pthread_mutex_lock(&o->mu);
         o->st.phase = OTA_PH_IDLE;
         pthread_mutex_unlock(&o->mu);

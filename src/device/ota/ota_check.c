@@ -175,6 +175,7 @@ static int adopt(struct imago_ota *o, const struct ota_target *t,
 
         if (same)
                 return 0;
+        ota_clean_downloads(o); /* files of an earlier assignment */
         pthread_mutex_lock(&o->mu);
         o->st.phase = OTA_PH_IDLE;
         snprintf(o->st.target, sizeof(o->st.target), "%s", t->name);

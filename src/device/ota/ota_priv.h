@@ -100,6 +100,9 @@ int ota_read_primary(const char *flash, const uint8_t sha256[IMAGO_SHA256_LEN], 
 /* ota_install.c */
 int ota_install(struct imago_ota *o, const char *path, const struct ota_target *t);
 
+/* Delete everything in download/ (a new assignment, or one that ended). */
+void ota_clean_downloads(struct imago_ota *o);
+
 /* A milestone: info log and ops->notice. */
 void ota_notice(struct imago_ota *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
