@@ -74,6 +74,10 @@ int ota_install(struct imago_ota *o, const char *path, const struct ota_target *
                         return r;
                 return r == IMAGO_ESTATE ? IMAGO_EOTA_INSTALL : r;
         }
+        /* A cut here: the request exists, the phase is still "installing" (the next boot swaps;
+         * the start-up logic finds the trial of T). */
+        if ((r = ota_step(o)) != IMAGO_OK)
+                return r;
         pthread_mutex_lock(&o->mu);
         o->st.phase = OTA_PH_REBOOTING;
         o->st.trial_seen = 0;
