@@ -85,7 +85,7 @@ static void test_trial_healthy_confirms(void **state)
         assert_int_equal(boot(w, &st), IMAGO_OTA_BOOT_HEALTH);
         assert_int_equal(st.swap, IMAGO_BOOT_SWAP_TEST);
         assert_int_equal(st.confirmed, 0);
-        assert_int_equal(imago_ota_health_cmd("/bin/true", 10000), IMAGO_OK);
+        assert_int_equal(imago_ota_health_cmd("/bin/true", 10000, NULL, NULL), IMAGO_OK);
         assert_int_equal(imago_ota_boot_health(w->f.ota, IMAGO_OK), IMAGO_OK);
         assert_int_equal(fx_last(&w->f)->state, IMAGO_OTA_SUCCEEDED);
         assert_memory_equal(fx_last(&w->f)->installed_sha256, w->v2.sha, 32);
@@ -119,7 +119,7 @@ static void test_trial_unhealthy_reverts(void **state)
         int n;
 
         assert_int_equal(boot(w, &st), IMAGO_OTA_BOOT_HEALTH);
-        assert_int_equal(imago_ota_health_cmd("/bin/false", 10000), IMAGO_EOTA_HEALTH);
+        assert_int_equal(imago_ota_health_cmd("/bin/false", 10000, NULL, NULL), IMAGO_EOTA_HEALTH);
         assert_int_equal(imago_ota_boot_health(w->f.ota, IMAGO_EOTA_HEALTH), IMAGO_OK);
         assert_int_equal(fx_last(&w->f)->state, IMAGO_OTA_REBOOTING);
         assert_string_equal(fx_last(&w->f)->error, "IMAGO_EOTA_HEALTH");
@@ -189,6 +189,12 @@ static void test_request_refused_by_bootloader(void **state)
         assert_memory_equal(fx_last(&w->f)->installed_sha256, w->v1.sha, 32);
 }
 
+static int stop_now(void *arg)
+{
+        (void)arg;
+        return 1;
+}
+
 static void test_health_cmd_timeout(void **state)
 {
         struct world *w = *state;
@@ -197,10 +203,11 @@ static void test_health_cmd_timeout(void **state)
 
         FX_SNP(p, "%s/slow-health", w->f.dir);
         assert_int_equal(imago_file_write_atomic(p, script, sizeof(script) - 1, 0755), IMAGO_OK);
-        assert_int_equal(imago_ota_health_cmd(p, 200), IMAGO_EOTA_HEALTH);
-        assert_int_equal(imago_ota_health_cmd("relative/path", 200), IMAGO_EINVAL);
+        assert_int_equal(imago_ota_health_cmd(p, 200, NULL, NULL), IMAGO_EOTA_HEALTH);
+        assert_int_equal(imago_ota_health_cmd(p, 60000, stop_now, NULL), IMAGO_EOTA_HEALTH);
+        assert_int_equal(imago_ota_health_cmd("relative/path", 200, NULL, NULL), IMAGO_EINVAL);
         FX_SNP(p, "%s/missing", w->f.dir);
-        assert_int_equal(imago_ota_health_cmd(p, 2000), IMAGO_EOTA_HEALTH);
+        assert_int_equal(imago_ota_health_cmd(p, 2000, NULL, NULL), IMAGO_EOTA_HEALTH);
 }
 
 int main(void)

@@ -269,6 +269,17 @@ static uint64_t mono_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static int stopping(void *arg)
+{
+        struct imago_agent_ota *t = arg;
+        int s;
+
+        pthread_mutex_lock(&t->mu);
+        s = t->stop;
+        pthread_mutex_unlock(&t->mu);
+        return s;
+}
+
 /* Worker: ONLINE and the health command, within health_timeout.  1 when stopping. */
 static int health(struct imago_agent_ota *t, int *err)
 {
@@ -296,7 +307,10 @@ static int health(struct imago_agent_ota *t, int *err)
         *err = IMAGO_OK;
         now = mono_ms();
         if (c->health_cmd)
-                *err = imago_ota_health_cmd(c->health_cmd, now < end ? (uint32_t)(end - now) : 1u);
+                *err = imago_ota_health_cmd(c->health_cmd, now < end ? (uint32_t)(end - now) : 1u,
+                                            stopping, t);
+        if (stopping(t))
+                return 1; /* stopped, not failed: no verdict (the bootloader decides later) */
         return 0;
 }
 

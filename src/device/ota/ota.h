@@ -145,8 +145,9 @@ int imago_ota_boot_start(struct imago_ota *o, const struct imago_ota_boot_env *e
 int imago_ota_boot_health(struct imago_ota *o, int err);
 
 /* Run a health command: execv(path) (no shell) with the process environment; 0 when it exited
- * 0 within timeout_ms, IMAGO_EOTA_HEALTH otherwise (killed at the timeout). */
-int imago_ota_health_cmd(const char *path, uint32_t timeout_ms);
+ * 0 within timeout_ms, IMAGO_EOTA_HEALTH otherwise (killed at the timeout, or as soon as
+ * stop(arg) returns non-zero: stop may be NULL). */
+int imago_ota_health_cmd(const char *path, uint32_t timeout_ms, int (*stop)(void *arg), void *arg);
 
 /* Any thread: the cloud acked nonce; the pending report is dropped when it is that one. */
 void imago_ota_ack(struct imago_ota *o, const char *nonce);

@@ -21,7 +21,7 @@ static uint64_t mono_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int imago_ota_health_cmd(const char *path, uint32_t timeout_ms)
+int imago_ota_health_cmd(const char *path, uint32_t timeout_ms, int (*stop)(void *arg), void *arg)
 {
         char *argv[2];
         uint64_t end = mono_ms() + timeout_ms;
@@ -45,7 +45,7 @@ int imago_ota_health_cmd(const char *path, uint32_t timeout_ms)
                         break;
                 if (w < 0 && errno != EINTR)
                         return IMAGO_EIO;
-                if (mono_ms() >= end) {
+                if (mono_ms() >= end || (stop && stop(arg))) {
                         kill(pid, SIGKILL);
                         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                                 ;
