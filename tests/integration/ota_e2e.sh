@@ -130,8 +130,11 @@ case "$IMAGO_BOOT_VERSION" in 3.*) echo "self-test: sensor not responding" >&2; 
 exit 0
 EOF
 chmod 755 health.sh
+big=$(stat -c %s "$B/imago-example-thermostat")
+slot=$(((big * 5 / 4 / 1048576 + 1) * 1048576))
+[ $slot -ge 4194304 ] || slot=4194304
 for n in 1 2 3; do
-  "$B/imago-boot" flash create "dev$n.flash" --key boot.key.pub --slot-size 4M >/dev/null
+  "$B/imago-boot" flash create "dev$n.flash" --key boot.key.pub --slot-size "$slot" >/dev/null
   "$B/imago-boot" flash write-primary "dev$n.flash" imgs/fw-1.0.0.img >/dev/null
   device_conf "$n" "backoff_max = 1" "command_key = $work/data/keys/command.pub" \
     "ota_dir = $work/ota$n" "director_root = $work/director-root.json" \
@@ -139,10 +142,11 @@ for n in 1 2 3; do
     "health_cmd = $work/health.sh" "health_timeout = 20" >"dev$n.conf"
 done
 # The watchdog: boot again whenever the device stops (a crash, a power cut), until told to stop.
-supervise() {
+supervise() { # n [agent args...]
   local n=$1
+  shift
   while [ ! -e "stop.$n" ]; do
-    "$B/imago-boot" run "dev$n.flash" -- --config "dev$n.conf" >>"dev$n.out" 2>>"dev$n.err" || true
+    "$B/imago-boot" run "dev$n.flash" -- --config "dev$n.conf" "$@" >>"dev$n.out" 2>>"dev$n.err" || true
     sleep 0.2
   done
 }
@@ -181,7 +185,7 @@ wait_for 120 bash -c "[ \"\$($B/imago app rollout show $r2 --json | jq -r .statu
 app rollout show "$r2" --json >r2s.json
 jq -e '.counts.succeeded == 2 and .total == 2' r2s.json >/dev/null || fail "rollout v2: $(cat r2s.json)"
 for n in 1 2; do
-  wait_for 20 bash -c "$B/imago-boot flash status dev$n.flash --json | jq -e '.version | startswith(\"2.0.0\")'" ||
+  wait_for 20 bash -c "$B/imago-boot flash status dev$n.flash --json | jq -e '.version | startswith(\"2.0.0\")' >/dev/null" ||
     fail "device $n is not on v2: $("$B/imago-boot" flash status "dev$n.flash")"
   grep -q "delta" "dev$n.err" || fail "device $n did not use the delta"
 done
@@ -203,26 +207,54 @@ for n in 1 2; do
 done
 ok "rollout $r3: the first device failed its health check on v3, reverted to v2, the rollout aborted"
 
-# --- 4. power cuts at random points -------------------------------------------------------------
-supervise 3 &
+# --- 4. power cuts during download, install and swap -----------------------------------------
+# Device 3 left the factory with a build of v1 of its own (no delta applies to it: the full image
+# travels) and talks over a slow link (1 KiB blocks, one in flight).  It loses power (SIGKILL) twice
+# while the image is on its way, then its boots that swap are cut at random flash operations
+# (imago-boot's IMAGO_BOOT_TEST_CUT_FILE: the writes/erases after the N-th fail as after a cut).
+seed=${IMAGO_TEST_SEED:-$RANDOM}
+echo "ota_e2e: power-cut seed $seed"
+RANDOM=$seed
+"$B/imago" image sign --key boot.key --version 1.0.0+3 --security-counter 1 "$B/imago-agent" fw-1.0.0-b3.img >/dev/null
+"$B/imago-boot" flash write-primary dev3.flash fw-1.0.0-b3.img >/dev/null
+printf '%s\n' "ota_block = 1024" "ota_window = 1" >>dev3.conf
+echo $((RANDOM % 1500 + 1)) >cut3
+IMAGO_BOOT_TEST_CUT_FILE=$work/cut3 supervise 3 --verbose &
 sups+=($!)
 sup3=${sups[2]}
 wait_for 30 online 3 || fail "device 3 not online"
 app rollout create --target fw-2.0.0.img --group thermo-a --json >r4.json || fail "rollout for device 3"
 r4=$(jq -r .id r4.json)
-seed=${IMAGO_TEST_SEED:-$RANDOM}
-echo "ota_e2e: power-cut seed $seed"
-RANDOM=$seed
+partial() { # the partial image holds more than $1 bytes
+  local f
+  for f in ota3/download/*; do
+    case "$f" in *.progress) continue ;; esac
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt "$1" ] && return 0
+  done
+  return 1
+}
 cuts=0
-for i in $(seq 12); do
-  sleep "0.$((RANDOM % 9 + 1))"
-  pkill -KILL -P "$sup3" 2>/dev/null && cuts=$((cuts + 1))
+for at in 300000 800000; do
+  wait_for 60 partial "$at" || fail "device 3: no download in progress (cut $cuts)"
+  pkill -KILL -P "$sup3" && cuts=$((cuts + 1))
+done
+ok "device 3: power cut twice during the download"
+for i in 1 2; do # two more cuts of swapping boots, at random flash operations
+  wait_for 90 bash -c '! [ -e cut3 ]' || fail "device 3: no swap cut (round $i)"
+  echo $((RANDOM % 1500 + 1)) >cut3
 done
 wait_for 120 bash -c "[ \"\$($B/imago app rollout show $r4 --json | jq -r .status)\" = completed ]" ||
   fail "rollout after power cuts: $(app rollout show "$r4" --json)"
-"$B/imago-boot" flash status dev3.flash --json | jq -e '.version | startswith("2.0.0")' >/dev/null ||
-  fail "device 3: $("$B/imago-boot" flash status dev3.flash)"
-ok "device 3: $cuts power cuts during download/install/swap, came back valid and finished on v2"
+rm -f cut3
+swapcuts=$(grep -c "simulated power cut" dev3.err || true)
+[ "$swapcuts" -ge 2 ] || fail "device 3: $swapcuts swap cuts"
+grep -q "resum" dev3.err || fail "device 3 did not resume its download"
+"$B/imago-boot" flash status dev3.flash --json >st3.json
+jq -e '(.version | startswith("2.0.0")) and .confirmed and .stored_security_counter == 2' st3.json >/dev/null ||
+  fail "device 3: $(cat st3.json)"
+jq -e '.devices | map(select(.state == "succeeded")) | length == 3' \
+  <(app rollout show "$r4" --json) >/dev/null || fail "rollout $r4: $(app rollout show "$r4" --json)"
+ok "device 3: $cuts cuts during download (resumed), $swapcuts during swaps: valid image every boot, finished on v2"
 
 # --- 5. reports, audit ----------------------------------------------------------------------------
 grep -q "event=ota_report" cloud.log || fail "no report logged"

@@ -198,11 +198,31 @@ static int ff_pwrite(struct imago_flashfile *ff, uint32_t off, const uint8_t *p,
         return IMAGO_OK;
 }
 
+/* The test hook: 1 when this write/erase falls after the simulated power cut. */
+static int ff_cut(struct imago_flashfile *ff)
+{
+        if (ff->cut_after == 0)
+                return 0;
+        if (ff->ops >= ff->cut_after)
+                return 1;
+        ff->ops++;
+        return 0;
+}
+
+void imago_flashfile_cut_after(struct imago_flashfile *ff, uint32_t n)
+{
+        ff->cut_after = n;
+        ff->ops = 0;
+}
+
 static int ff_write(void *ctx, uint32_t off, const void *buf, uint32_t len)
 {
         struct imago_flashfile *ff = ctx;
         uint32_t done = 0;
         int r;
+
+        if (ff_cut(ff))
+                return IMAGO_EFLASH_POWER_CUT;
 
         /* NOR rule: only erased bytes may be programmed. */
         while (done < len) {
@@ -227,6 +247,8 @@ static int ff_erase(void *ctx, uint32_t off, uint32_t len)
         uint32_t done = 0;
         int r;
 
+        if (ff_cut(ff))
+                return IMAGO_EFLASH_POWER_CUT;
         memset(ones, ff->flash.erased, sizeof(ones));
         while (done < len) {
                 uint32_t n = len - done < sizeof(ones) ? len - done : (uint32_t)sizeof(ones);

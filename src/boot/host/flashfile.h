@@ -60,6 +60,8 @@ struct imago_flashfile {
         uint8_t buf[4096];  /* the boot core's copy buffer */
         uint8_t chk[4096];  /* NOR check in the write op */
         uint8_t wbuf[4096]; /* write_slot staging */
+        uint32_t cut_after; /* test hook: writes/erases allowed before a "power cut"; 0 = off */
+        uint32_t ops;       /* writes/erases done since open */
 };
 
 /* Layouts: index 0..count-1; NULL past the end. */
@@ -73,6 +75,13 @@ int imago_flashfile_create(const char *path, const char *layout, uint32_t slot_s
 int imago_flashfile_open(struct imago_flashfile *ff, const char *path, int writable);
 /* fsync (when writable) and close; returns the first error. */
 int imago_flashfile_close(struct imago_flashfile *ff);
+
+/*
+ * Test hook (host only): every write or erase after the first n fails with
+ * IMAGO_EFLASH_POWER_CUT and changes nothing, as if power were cut there
+ * (n 0 turns it off).  Used by `imago-boot run` with IMAGO_BOOT_TEST_CUT_FILE.
+ */
+void imago_flashfile_cut_after(struct imago_flashfile *ff, uint32_t n);
 
 /* Erase a slot and program data at its start (erased units are skipped). */
 int imago_flashfile_write_slot(struct imago_flashfile *ff, const struct imago_flash_area *slot,

@@ -3,6 +3,7 @@
 #include "boot_main.h"
 
 #include "base/err.h"
+#include "base/num.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,6 +97,36 @@ static int set_env(const char *name, const char *fmt, ...)
         return setenv(name, v, 1);
 }
 
+/*
+ * Test hook: IMAGO_BOOT_TEST_CUT_FILE names a file holding N.  The next boot
+ * that has a swap to start or resume reads and removes it (one shot) and its
+ * flash writes/erases stop after the first N, as a power cut there would
+ * (tests/integration/ota_e2e.sh).  Boots without a swap leave the file.
+ */
+static uint32_t test_cut(struct imago_flashfile *ff)
+{
+        const char *path = getenv("IMAGO_BOOT_TEST_CUT_FILE");
+        char text[16] = {0};
+        struct imago_boot_status st;
+        uint32_t n = 0;
+        ssize_t got;
+        int fd;
+
+        if (path == NULL || imago_boot_inspect(&ff->cfg, &st) != IMAGO_OK ||
+            (st.pending == IMAGO_BOOT_SWAP_NONE && !st.in_progress && !st.trial))
+                return 0;
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                return 0;
+        got = read(fd, text, sizeof(text) - 1);
+        close(fd);
+        (void)unlink(path);
+        if (got > 0 && text[got - 1] == '\n')
+                text[got - 1] = '\0';
+        if (got <= 0 || imago_parse_u32(text, UINT32_MAX, &n) != IMAGO_OK)
+                return 0;
+        return n;
+}
+
 int ib_cmd_run(int argc, char **argv)
 {
         struct imago_flashfile ff;
@@ -118,7 +149,17 @@ int ib_cmd_run(int argc, char **argv)
         }
         if (ib_open(&ff, abspath, 1) != IB_OK)
                 return IB_FAIL;
+        imago_flashfile_cut_after(&ff, test_cut(&ff));
         r = imago_boot_go(&ff.cfg, &st);
+        if (r == IMAGO_EFLASH_POWER_CUT) {
+                fprintf(stderr,
+                        "imago-boot: simulated power cut after %" PRIu32
+                        " flash operations (IMAGO_BOOT_TEST_CUT_FILE)\n",
+                        ff.cut_after);
+                imago_flashfile_close(&ff);
+                return IB_FAIL;
+        }
+        imago_flashfile_cut_after(&ff, 0);
         if (r == IMAGO_EBOOT_NO_IMAGE) {
                 ib_print_recovery(&st);
                 imago_flashfile_close(&ff);

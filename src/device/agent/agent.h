@@ -122,6 +122,8 @@ int imago_agent_main(int argc, char **argv, const struct imago_agent_app *app);
  *   health_cmd     = absolute path of a health command run (execv, no shell) on a trial boot
  *   health_timeout = seconds 1..3600 for the health check of a trial boot (default 60)
  *   ota_interval   = seconds 1..604800 between update checks (default 3600)
+ *   ota_block      = bytes per block of the block transfer 512..16384 (default 16384)
+ *   ota_window     = blocks in flight 1..16 (default 4); smaller values suit slow links
  *   Updates run only when ota_dir, director_root, image_root and hardware_id are all set and
  *   the agent runs under imago-boot (IMAGO_BOOT_FLASH and IMAGO_BOOT_PROGRAM set).
  *
@@ -141,7 +143,7 @@ struct imago_agent_conf {
         char *portal_host, *command_key;
         char *ota_dir, *director_root, *image_root, *hardware_id, *health_cmd;
         uint16_t port, portal_port;
-        uint32_t keepalive, backoff_max, health_timeout, ota_interval;
+        uint32_t keepalive, backoff_max, health_timeout, ota_interval, ota_block, ota_window;
 };
 
 int imago_agent_conf_parse(const char *text, size_t len, struct imago_agent_conf *c, char *err,

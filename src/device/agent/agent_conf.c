@@ -63,7 +63,8 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
             "ca",          "root_ca",    "server_name",    "keepalive",
             "backoff_max", "birth_cert", "portal_host",    "portal_port",
             "command_key", "ota_dir",    "director_root",  "image_root",
-            "hardware_id", "health_cmd", "health_timeout", "ota_interval"};
+            "hardware_id", "health_cmd", "health_timeout", "ota_interval",
+            "ota_block",   "ota_window"};
         char **strs[] = {NULL,
                          &c->token,
                          &c->module,
@@ -87,7 +88,11 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
                          &c->hardware_id,
                          &c->health_cmd,
                          NULL,
+                         NULL,
+                         NULL,
                          NULL};
+        _Static_assert(sizeof(strs) / sizeof(strs[0]) == sizeof(keys) / sizeof(keys[0]),
+                       "one entry per key");
         size_t i;
         uint32_t num = 0;
 
@@ -136,6 +141,14 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
         case 23:
                 if (set_num(v, vn, 1, 604800, &c->ota_interval) != IMAGO_OK)
                         return conf_fail(err, es, ln, "ota_interval must be 1..604800");
+                return IMAGO_OK;
+        case 24:
+                if (set_num(v, vn, 512, 16384, &c->ota_block) != IMAGO_OK)
+                        return conf_fail(err, es, ln, "ota_block must be 512..16384");
+                return IMAGO_OK;
+        case 25:
+                if (set_num(v, vn, 1, 16, &c->ota_window) != IMAGO_OK)
+                        return conf_fail(err, es, ln, "ota_window must be 1..16");
                 return IMAGO_OK;
         case 11:
                 if (set_num(v, vn, 5, 3600, &c->keepalive) != IMAGO_OK)

@@ -422,6 +422,8 @@ int imago_agent_ota_start(struct imago_agent *a)
         memset(&bc, 0, sizeof(bc));
         bc.base = a->base;
         bc.link = a->link;
+        bc.block = c->ota_block;   /* 0: the default */
+        bc.window = c->ota_window; /* 0: the default */
         if ((r = imago_blkc_new(&bc, &t->blkc)) != IMAGO_OK)
                 goto fail;
         memset(&oc, 0, sizeof(oc));
