@@ -5,7 +5,9 @@
 #   -> fleet PKI -> factory -> imago-cloud -> enrolment -> live revocation
 #   -> a user onboards a device through its setup portal -> state -> signed command
 #   -> decommission -> audit log -> a release signed 2 of 3 offline, published, verified by
-#   the TUF client -> a delta update.
+#   the TUF client -> a delta update -> a staged rollout of a new firmware by delta over the
+#   devices' MQTT channel (imago-boot, trial boot, health check, confirm) -> a bad release
+#   reverted by the bootloader and its rollout aborted.
 # Runs in demo-out/ (recreated each time); leaves no process behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,8 @@ PAYLOAD=$(find "$B" -name imago-demo-payload -type f -perm -u+x | head -n 1)
 out=$PWD/demo-out
 pids=()
 cleanup() {
+  touch "$out/stop-1" "$out/stop-2" 2>/dev/null || true # the devices' watchdog loops (step 20)
+  pkill -TERM -f -- "--config ota-[12].conf" 2>/dev/null || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
@@ -315,7 +319,89 @@ expect_fail "a delta applied to the wrong base" "$IMAGO" delta apply --base app-
   --delta app-1.0.0-1.1.0.delta --out wrong.img --sha256 "$sha" --length "$len"
 record "delta rebuilt the exact 1.1.0 image; the wrong base refused" "ok"
 
-say "20. Shutdown: imago-cloud stops its broker; no process is left"
+say "20. Secure update over the channel: a staged rollout by delta, then a bad release reverted and aborted"
+# The firmware: imago-agent (1.0.0), then the thermostat firmware on the same agent (2.0.0, 3.0.0).
+run "$IMAGO" image sign --key boot.key --version 1.0.0 --security-counter 1 "$AGENT" rel/fw-1.0.0.img
+run "$IMAGO" image sign --key boot.key --version 2.0.0 --security-counter 2 "$THERMO" rel/fw-2.0.0.img
+run "$IMAGO" image sign --key boot.key --version 3.0.0 --security-counter 3 "$THERMO" rel/fw-3.0.0.img
+base=$(sha256sum rel/fw-1.0.0.img | cut -d' ' -f1)
+dname=fw-2.0.0.img.from-${base:0:16}.zst
+run "$IMAGO" delta make --base rel/fw-1.0.0.img --target rel/fw-2.0.0.img --out "rel/$dname"
+hw=(--hardware-id demo-board)
+"$IMAGO" release targets new --out desk/t2-new.json --version 2 --expires 90 >/dev/null
+"$IMAGO" release targets add --in desk/t2-new.json --out desk/t2-a.json --name fw/app.img --file rel/fw/app.img \
+  "${hw[@]}" --version 1.1.0 --security-counter 2 >/dev/null
+"$IMAGO" release targets add --in desk/t2-a.json --out desk/t2-b.json --name fw-2.0.0.img --file rel/fw-2.0.0.img \
+  "${hw[@]}" --version 2.0.0 --security-counter 2 >/dev/null
+"$IMAGO" release targets add --in desk/t2-b.json --out desk/t2-c.json --name "$dname" --file "rel/$dname" \
+  --base-sha256 "$base" --delta-of fw-2.0.0.img >/dev/null
+run "$IMAGO" release targets add --in desk/t2-c.json --out desk/targets-2.json --name fw-3.0.0.img \
+  --file rel/fw-3.0.0.img "${hw[@]}" --version 3.0.0 --security-counter 3
+for k in t2 t3; do "$IMAGO" release sign --key "desk/$k.key" --in desk/targets-2.json --out "desk/$k-2.sig" >/dev/null; done
+echo "  targets version 2 signed by holders 2 and 3 (2 of 3): v2, a delta from v1 ($(stat -c %s "rel/$dname") of $(stat -c %s rel/fw-2.0.0.img) bytes), v3"
+run "$IMAGO" release combine --root desk/1.root.json --in desk/targets-2.json --sig desk/t2-2.sig \
+  --sig desk/t3-2.sig --out desk/2.targets.json
+run "$CLOUD" repo publish --data cloud --passphrase-file cloud.pass --targets desk/2.targets.json --files rel
+run "$CLOUD" director root --data cloud --out director-root.json
+cat >health.sh <<'EOH'
+#!/bin/sh
+# The product's health check on a trial boot: 3.0.0 breaks the (simulated) sensor self-test.
+case "$IMAGO_BOOT_VERSION" in 3.*) echo "health: sensor self-test failed" >&2; exit 1 ;; esac
+exit 0
+EOH
+chmod 755 health.sh
+slot=$(( ($(stat -c %s "$THERMO") * 5 / 4 / 1048576 + 1) * 1048576 ))
+for n in 1 2; do
+  rm -f "stop-$n"
+  "$BOOT" flash create "dev-$n.flash" --key boot.key.pub --slot-size "$slot" >/dev/null
+  "$BOOT" flash write-primary "dev-$n.flash" rel/fw-1.0.0.img >/dev/null
+  { agent_conf "$n"; printf '%s\n' "backoff_max = 1" "ota_dir = $out/ota-$n" \
+    "director_root = $out/director-root.json" "image_root = $out/desk/1.root.json" \
+    "hardware_id = demo-board" "health_cmd = $out/health.sh" "health_timeout = 20" "ota_interval = 60"; } >"ota-$n.conf"
+  # the device: imago-boot verifies and runs the agent image; a watchdog boots it again if it stops
+  ( while [ ! -e "stop-$n" ]; do "$BOOT" run "dev-$n.flash" -- --config "ota-$n.conf" >>"ota-$n.log" 2>&1 || true; sleep 0.2; done ) &
+  pids+=($!)
+  echo "  device $n: flash with 1.0.0 from the factory, running under imago-boot"
+done
+printf 'rita-releases-firmware-2026\n' >rita.pw
+run "$CLOUD" users add --data cloud --user rita --password-file rita.pw
+run "$CLOUD" grants add --data cloud --user rita --role release_manager --group demo-line-1 --days 1
+export IMAGO_SESSION=$out/rita.session
+run "$IMAGO" app login --user rita --password-file rita.pw
+rollout_wait() { # id status
+  for _ in $(seq 600); do
+    [ "$("$IMAGO" app rollout show "$1" --json | jq -r .status)" = "$2" ] && return 0
+    sleep 0.2
+  done
+  "$IMAGO" app rollout show "$1"; echo "demo: rollout $1 did not become $2" >&2; exit 1
+}
+run "$IMAGO" app rollout create --target fw-2.0.0.img --group demo-line-1 --stages 50,100 --max-concurrent 1 \
+  --abort-percent 50 --abort-min 1 --name "thermostat 2.0.0"
+r2=$("$IMAGO" app rollout list --json | jq -r '.rollouts[0].id')
+rollout_wait "$r2" completed
+run "$IMAGO" app rollout show "$r2"
+for n in 1 2; do grep -h "update:" "ota-$n.log" | sed "s/^/  device $n | /"; done
+for n in 1 2; do "$BOOT" flash status "dev-$n.flash" | sed "s/^/  device $n | /" | grep -E "version|confirmed|counter" || true; done
+record "rollout of 2.0.0 by delta (stages 50/100): both devices updated, confirmed" "ok"
+run "$IMAGO" app rollout create --target fw-3.0.0.img --group demo-line-1 --stages 50,100 --max-concurrent 1 \
+  --abort-percent 0 --abort-min 1 --name "thermostat 3.0.0"
+r3=$("$IMAGO" app rollout list --json | jq -r '.rollouts[0].id')
+rollout_wait "$r3" aborted
+run "$IMAGO" app rollout show "$r3"
+grep -h "health\|revert\|swap done" ota-1.log ota-2.log | sed 's/^/  | /' | tail -n 6
+for n in 1 2; do
+  "$BOOT" flash status "dev-$n.flash" --json | jq -e '.version | startswith("2.0.0")' >/dev/null ||
+    { echo "demo: device $n is not back on 2.0.0" >&2; exit 1; }
+done
+echo "  both devices run 2.0.0: the one that tried 3.0.0 failed its health check and was reverted"
+record "3.0.0 failed its health check: reverted by the bootloader, rollout aborted" "ok"
+echo "$ $CLOUD audit show --data cloud --limit 1000 | grep -E 'ACTION|rollout|repo.publish'"
+"$CLOUD" audit show --data cloud --limit 1000 | grep -E 'ACTION|rollout\.|repo\.publish' | cut -c1-150
+run "$CLOUD" audit verify --data cloud
+for n in 1 2; do touch "stop-$n"; done
+pkill -TERM -f -- "--config ota-[12].conf" 2>/dev/null || true
+
+say "21. Shutdown: imago-cloud stops its broker; no process is left"
 for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 pids=()
 if pgrep -f "$out/cloud/broker/mosquitto.conf" >/dev/null; then echo "demo: broker left running" >&2; exit 1; fi
