@@ -15,7 +15,7 @@
  * the accepted metadata with fsync).
  *
  * Peak heap: this program replaces malloc and friends with counting wrappers
- * around glibc's (as tests/unit/test_tuf_client_memory.c does); the figure is
+ * around glibc's (tests/support/heap_count.h); the figure is
  * the highest number of live heap bytes (malloc_usable_size) above those live
  * before the client was opened, over all runs.  Not counted under
  * AddressSanitizer (prints -1).
@@ -31,6 +31,7 @@
  * Exit 0, 1 on a failure, 2 on usage.
  */
 #define _GNU_SOURCE
+#include "../../tests/support/heap_count.h"
 #include "base/err.h"
 #include "base/file.h"
 #include "base/hex.h"
@@ -57,96 +58,6 @@
 #define EXPIRES     "2100-01-01T00:00:00Z"
 #define LOCAL_URL   "local:/"
 #define FETCH_CHUNK 65536
-
-/* ---- counting allocator ---- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_COUNT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_COUNT 1
-#endif
-#endif
-
-static size_t cur, peak;
-
-#ifndef NO_COUNT
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static void add(void *p)
-{
-        if (p != NULL) {
-                cur += malloc_usable_size(p);
-                if (cur > peak)
-                        peak = cur;
-        }
-}
-
-static void sub(void *p)
-{
-        if (p != NULL)
-                cur -= malloc_usable_size(p);
-}
-
-void *malloc(size_t n)
-{
-        void *p = __libc_malloc(n);
-
-        add(p);
-        return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-        void *p = __libc_calloc(a, b);
-
-        add(p);
-        return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-        void *p;
-
-        sub(old);
-        p = __libc_realloc(old, n);
-        add(p != NULL ? p : (n == 0 ? NULL : old));
-        return p;
-}
-
-void free(void *p)
-{
-        sub(p);
-        __libc_free(p);
-}
-
-void *memalign(size_t a, size_t n)
-{
-        void *p = __libc_memalign(a, n);
-
-        add(p);
-        return p;
-}
-
-void *aligned_alloc(size_t a, size_t n)
-{
-        return memalign(a, n);
-}
-
-int posix_memalign(void **out, size_t a, size_t n)
-{
-        void *p = memalign(a, n);
-
-        if (p == NULL)
-                return ENOMEM;
-        *out = p;
-        return 0;
-}
-#endif
 
 /* ---- helpers ---- */
 
@@ -452,8 +363,7 @@ static int decide(struct repo *rp, const char *mdir, double *ms, double *cpu, si
                 r = imago_tuf_client_init_dir(mdir, root);
         if (r != IMAGO_OK)
                 return r;
-        base = cur;
-        peak = cur;
+        base = heap_count_start();
         c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
         t0 = now_ms();
         r = imago_tuf_client_open(&c, mdir, LOCAL_URL, &f, NULL);
@@ -467,7 +377,7 @@ static int decide(struct repo *rp, const char *mdir, double *ms, double *cpu, si
         imago_tuf_client_close(&c);
         *ms = now_ms() - t0;
         *cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
-        *peak_bytes = peak - base;
+        *peak_bytes = heap_count_peak_since(base);
         return r;
 }
 
@@ -554,7 +464,7 @@ int main(int argc, char **argv)
         }
         qsort(times, runs, sizeof(times[0]), cmp_double);
         qsort(cpus, runs, sizeof(cpus[0]), cmp_double);
-#ifdef NO_COUNT
+#ifdef HEAP_COUNT_OFF
         peak_max = (size_t)-1;
 #endif
         printf("n=%zu key=%s runs=%u median_ms=%.3f min_ms=%.3f max_ms=%.3f cpu_median_ms=%.3f "

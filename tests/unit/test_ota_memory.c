@@ -16,97 +16,13 @@
 #include <dirent.h>
 #include <malloc.h>
 
+#include "../support/heap_count.h"
 #include "ota_fixture.h"
 
 #define OTA_MEM_BASE  (256u * 1024u)
 #define OTA_MEM_DELTA (512u * 1024u)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_COUNT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_COUNT 1
-#endif
-#endif
-
-#ifndef NO_COUNT
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static size_t cur, peak;
-
-static void add(void *p)
-{
-        if (p != NULL) {
-                cur += malloc_usable_size(p);
-                if (cur > peak)
-                        peak = cur;
-        }
-}
-
-static void sub(void *p)
-{
-        if (p != NULL)
-                cur -= malloc_usable_size(p);
-}
-
-void *malloc(size_t n)
-{
-        void *p = __libc_malloc(n);
-
-        add(p);
-        return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-        void *p = __libc_calloc(a, b);
-
-        add(p);
-        return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-        void *p;
-
-        sub(old);
-        p = __libc_realloc(old, n);
-        add(p != NULL ? p : (n == 0 ? NULL : old));
-        return p;
-}
-
-void free(void *p)
-{
-        sub(p);
-        __libc_free(p);
-}
-
-void *memalign(size_t a, size_t n)
-{
-        void *p = __libc_memalign(a, n);
-
-        add(p);
-        return p;
-}
-
-void *aligned_alloc(size_t a, size_t n)
-{
-        return memalign(a, n);
-}
-
-int posix_memalign(void **out, size_t a, size_t n)
-{
-        void *p = memalign(a, n);
-
-        if (p == NULL)
-                return 12; /* ENOMEM */
-        *out = p;
-        return 0;
-}
+#ifndef HEAP_COUNT_OFF
 
 #define T2 "fw/dev-2.img"
 
@@ -181,13 +97,12 @@ static void measure(int with_delta)
         h = hd > hi ? hd : hi;
         assert_int_equal(fx_open(&f), IMAGO_OK);
 
-        base = cur;
-        peak = cur;
+        base = heap_count_start();
         assert_int_equal(imago_ota_check(f.ota, &oc), IMAGO_OK);
         assert_int_equal(oc, IMAGO_OTA_REBOOTED);
         assert_true(fx_secondary_has(&f, &v2));
         assert_int_equal(f.delta_fetches, with_delta ? 1 : 0);
-        used = peak - base;
+        used = heap_count_peak_since(base);
         bound = OTA_MEM_BASE + 16 * h + 2 * v2.len + (with_delta ? OTA_MEM_DELTA : 0);
         printf("# %s: metadata H %zu bytes (director %zu, image %zu), image %zu bytes, peak heap "
                "of the check %zu bytes (bound %zu)\n",
@@ -213,7 +128,7 @@ static void test_memory_delta(void **state)
 
 int main(void)
 {
-#ifdef NO_COUNT
+#ifdef HEAP_COUNT_OFF
         printf("# skipped under AddressSanitizer\n");
         return 0;
 #else

@@ -23,101 +23,14 @@
 
 #include <malloc.h>
 
+#include "../support/heap_count.h"
 #include "base/err.h"
 #include "test_tuf_client_world.h"
 
 #define IMAGO_OTA_MEM_BASE   (256u * 1024u)
 #define IMAGO_OTA_MEM_FACTOR 16u
 
-#if defined(__SANITIZE_ADDRESS__)
-#define NO_COUNT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NO_COUNT 1
-#endif
-#endif
-
-#ifndef NO_COUNT
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static size_t cur, peak;
-
-static void add(void *p)
-{
-        if (p != NULL) {
-                cur += malloc_usable_size(p);
-                if (cur > peak)
-                        peak = cur;
-        }
-}
-
-static void sub(void *p)
-{
-        if (p != NULL)
-                cur -= malloc_usable_size(p);
-}
-
-void *malloc(size_t n)
-{
-        void *p = __libc_malloc(n);
-
-        add(p);
-        return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-        void *p = __libc_calloc(a, b);
-
-        add(p);
-        return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-        void *p;
-
-        sub(old);
-        p = __libc_realloc(old, n);
-        add(p != NULL ? p : (n == 0 ? NULL : old));
-        return p;
-}
-
-void free(void *p)
-{
-        sub(p);
-        __libc_free(p);
-}
-
-void *memalign(size_t a, size_t n)
-{
-        void *p = __libc_memalign(a, n);
-
-        add(p);
-        return p;
-}
-
-void *aligned_alloc(size_t a, size_t n)
-{
-        return memalign(a, n);
-}
-
-int posix_memalign(void **out, size_t a, size_t n)
-{
-        void *p = memalign(a, n);
-
-        if (p == NULL)
-                return 12; /* ENOMEM */
-        *out = p;
-        return 0;
-}
-#endif
-
-#ifndef NO_COUNT
+#ifndef HEAP_COUNT_OFF
 static size_t held(struct world *w, const char *const *files, size_t n)
 {
         size_t i, sum = 0;
@@ -162,7 +75,7 @@ static struct world *world_n(size_t n, int deleg)
 
 static void measure(size_t n, int deleg)
 {
-#ifndef NO_COUNT
+#ifndef HEAP_COUNT_OFF
         static const char *const top[] = {"m/1.root.json", "m/timestamp.json", "m/snapshot.json",
                                           "m/targets.json", "m/apps.json"};
         const struct imago_tuf_target *t;
@@ -173,13 +86,12 @@ static void measure(size_t n, int deleg)
         bytes = held(w, top, deleg ? 5 : 4);
         assert_int_equal(w_open(w, TR_NOW), IMAGO_OK);
         imago_tuf_client_close(&w->c);
-        base = cur;
-        peak = cur;
+        base = heap_count_start();
         assert_int_equal(w_open(w, TR_NOW), IMAGO_OK);
         assert_int_equal(imago_tuf_client_refresh(&w->c), IMAGO_OK);
         snprintf(want, sizeof(want), "%s-%06zu.bin", deleg ? "apps/app" : "images/fw", n / 2);
         assert_int_equal(imago_tuf_client_find(&w->c, want, &t), IMAGO_OK);
-        used = peak - base;
+        used = heap_count_peak_since(base);
         bound = IMAGO_OTA_MEM_BASE + IMAGO_OTA_MEM_FACTOR * bytes;
         printf("# %zu targets%s: metadata %zu bytes, peak heap of the decision %zu bytes "
                "(%.1f x metadata), bound %zu\n",
@@ -215,7 +127,7 @@ static void test_memory_10000_delegated(void **state)
 /* A targets.json over the client's limit: refused, and the heap never held it. */
 static void test_memory_endless_targets(void **state)
 {
-#ifndef NO_COUNT
+#ifndef HEAP_COUNT_OFF
         struct imago_tuf_limits lim;
         struct world *w = world_n(10000, 0);
         struct wfile *f = w_find(w, "m/targets.json");
@@ -226,13 +138,12 @@ static void test_memory_endless_targets(void **state)
         lim.targets_max = 64 * 1024;
         assert_true(f->len > 10 * lim.targets_max);
         imago_tuf_client_close(&w->c);
-        base = cur;
-        peak = cur;
+        base = heap_count_start();
         assert_int_equal(imago_tuf_client_open(&w->c, w->dir, "mem://m/", &w->fetch, &lim),
                          IMAGO_OK);
         w->c.now = TR_NOW;
         assert_int_equal(imago_tuf_client_refresh(&w->c), IMAGO_ETUF_LENGTH);
-        assert_true(peak - base < f->len);
+        assert_true(heap_count_peak_since(base) < f->len);
         w_free(w);
 #else
         (void)state;
