@@ -2,6 +2,7 @@
 #include "ota/vreport_priv.h"
 
 #include "base/err.h"
+#include "base/name.h"
 
 #include <openssl/evp.h>
 
@@ -115,20 +116,7 @@ int vreport_version_valid(const char *s)
 
 int vreport_hwid_valid(const char *s)
 {
-        size_t i, n;
-
-        if (s == NULL)
-                return 0;
-        n = strlen(s);
-        if (n < 1 || n > IMAGO_VREPORT_HWID_MAX)
-                return 0;
-        for (i = 0; i < n; i++) {
-                char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return 1;
+        return imago_name_valid(s, IMAGO_VREPORT_HWID_MAX);
 }
 
 /* The rule of imago_blk_obj_valid() (docs/blk.md), kept here so that this module, which

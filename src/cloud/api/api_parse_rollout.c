@@ -2,6 +2,7 @@
 #include "cloud/api/api.h"
 
 #include "base/err.h"
+#include "base/name.h"
 #include "json/json.h"
 
 #include <string.h>
@@ -13,20 +14,7 @@
 
 int imago_api_tag_valid(const char *s)
 {
-        size_t i;
-
-        if (s == NULL || s[0] == '\0')
-                return 0;
-        for (i = 0; s[i] != '\0'; i++) {
-                char c = s[i];
-
-                if (i >= IMAGO_ROLLOUT_TAG_MAX)
-                        return 0;
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return 1;
+        return imago_name_valid(s, IMAGO_ROLLOUT_TAG_MAX);
 }
 
 /* 1 if s (len bytes) is printable ASCII; no_space: and without spaces. */

@@ -3,6 +3,7 @@
 #include "cloud/auth/auth.h"
 
 #include "base/err.h"
+#include "base/name.h"
 
 #include <string.h>
 
@@ -26,19 +27,7 @@ static const struct {
 
 int imago_auth_group_valid(const char *s)
 {
-        size_t n;
-
-        if (s == NULL)
-                return 0;
-        for (n = 0; s[n] != '\0'; n++) {
-                char c = s[n];
-
-                if (n >= IMAGO_AUTH_GROUP_MAX ||
-                    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return n > 0;
+        return imago_name_valid(s, IMAGO_AUTH_GROUP_MAX);
 }
 
 const char *imago_auth_role_name(enum imago_auth_role role)

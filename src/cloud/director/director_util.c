@@ -3,6 +3,7 @@
 #include "cloud/director/director_priv.h"
 
 #include "base/err.h"
+#include "base/name.h"
 #include "tuf/tuf.h"
 
 #include <stdio.h>
@@ -52,17 +53,7 @@ out:
 
 int dir_hwid_valid(const char *s)
 {
-        size_t i, n = s != NULL ? strlen(s) : 0;
-
-        if (n < 1 || n > IMAGO_VREPORT_HWID_MAX)
-                return 0;
-        for (i = 0; i < n; i++) {
-                char c = s[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return 1;
+        return imago_name_valid(s, IMAGO_VREPORT_HWID_MAX);
 }
 
 int dir_version_valid(const char *s)

@@ -3,6 +3,7 @@
 #include "cloud/rollout/rollout_priv.h"
 
 #include "base/err.h"
+#include "base/name.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,20 +27,7 @@ const char *imago_rollout_status_name(enum imago_rollout_status s)
 
 int imago_rollout_tag_valid(const char *s)
 {
-        size_t i;
-
-        if (s == NULL)
-                return 0;
-        for (i = 0; s[i] != '\0'; i++) {
-                char c = s[i];
-
-                if (i >= IMAGO_ROLLOUT_TAG_MAX)
-                        return 0;
-                if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return i >= 1;
+        return imago_name_valid(s, IMAGO_ROLLOUT_TAG_MAX);
 }
 
 /* NUL within len, every char in [lo, hi] and not '"' or '\\' */

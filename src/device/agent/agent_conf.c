@@ -3,6 +3,7 @@
 #include "agent.h"
 
 #include "base/err.h"
+#include "base/name.h"
 #include "base/num.h"
 
 #include <stdarg.h>
@@ -104,17 +105,9 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
         if (*seen & (1U << i))
                 return conf_fail(err, es, ln, "duplicate key '%s'", keys[i]);
         *seen |= 1U << i;
-        if (i == 20) { /* hardware_id: [A-Za-z0-9._-]{1,64}, as in version reports */
-                size_t j;
-
-                for (j = 0; j < vn; j++)
-                        if (!((v[j] >= 'a' && v[j] <= 'z') || (v[j] >= 'A' && v[j] <= 'Z') ||
-                              (v[j] >= '0' && v[j] <= '9') || v[j] == '.' || v[j] == '_' ||
-                              v[j] == '-'))
-                                break;
-                if (vn > 64 || j < vn)
-                        return conf_fail(err, es, ln, "hardware_id must be [A-Za-z0-9._-]{1,64}");
-        }
+        /* hardware_id: [A-Za-z0-9._-]{1,64}, as in version reports */
+        if (i == 20 && !imago_name_valid_n(v, vn, 64))
+                return conf_fail(err, es, ln, "hardware_id must be [A-Za-z0-9._-]{1,64}");
         if (i == 21 && v[0] != '/')
                 return conf_fail(err, es, ln, "health_cmd must be an absolute path");
         if (strs[i] != NULL)
