@@ -49,9 +49,18 @@ struct fx {
         /* transport */
         int fail_fetch; /* fail the next n fetch_file calls (IMAGO_EIO) */
         int fetches, delta_fetches, full_fetches;
+        /* progress hook (tr.set_progress only when progress is set) */
+        int progress;
+        imago_ota_progress_fn prog_fn;
+        void *prog_arg;
+        size_t chunk;       /* bytes between two hook calls; 0 = 16384 */
+        uint64_t resume_at; /* next fetch keeps this prefix of the file on disk (one-shot) */
+        uint64_t mono_ms;   /* fake monotonic clock (ops.mono_ms) */
+        uint64_t mono_step; /* added after each chunk */
         /* captured */
         int nrep;
         struct imago_vreport rep[FX_MAXR];
+        uint64_t rep_ms[FX_MAXR]; /* mono_ms of each report */
         int reboots;
         int auto_ack;
         struct imago_ota *ota;
@@ -341,9 +350,9 @@ static inline int fx_fetch_file(void *ctx, const char *object, uint64_t length, 
         struct fx *f = ctx;
         char p[800];
         uint8_t buf[16384];
-        uint64_t n = 0;
+        uint64_t n = 0, from = f->resume_at;
         FILE *in, *out;
-        size_t k;
+        size_t k, chunk = f->chunk > 0 && f->chunk < sizeof(buf) ? f->chunk : sizeof(buf);
         int r = IMAGO_OK;
 
         f->fetches++;
@@ -361,12 +370,22 @@ static inline int fx_fetch_file(void *ctx, const char *object, uint64_t length, 
         in = fopen(p, "rb");
         if (!in)
                 return IMAGO_ENOTFOUND;
-        out = fopen(path, "wb");
+        f->resume_at = 0;
+        out = fopen(path, from > 0 ? "r+b" : "wb");
         if (!out) {
                 fclose(in);
                 return IMAGO_EIO;
         }
-        while ((k = fread(buf, 1, sizeof(buf), in)) > 0) {
+        if (from > 0) { /* the prefix [0, from) is on disk already */
+                assert_int_equal(fseek(in, (long)from, SEEK_SET), 0);
+                assert_int_equal(fseek(out, (long)from, SEEK_SET), 0);
+                n = from;
+                if (resumed_from)
+                        *resumed_from = from;
+        }
+        if (f->prog_fn)
+                f->prog_fn(f->prog_arg, n, length);
+        while ((k = fread(buf, 1, chunk, in)) > 0) {
                 n += k;
                 if (n > length) {
                         r = IMAGO_ETUF_LENGTH;
@@ -376,6 +395,9 @@ static inline int fx_fetch_file(void *ctx, const char *object, uint64_t length, 
                         r = IMAGO_EIO;
                         break;
                 }
+                f->mono_ms += f->mono_step;
+                if (f->prog_fn)
+                        f->prog_fn(f->prog_arg, n, length);
         }
         fclose(in);
         if (fclose(out) != 0 && r == IMAGO_OK)
@@ -385,6 +407,19 @@ static inline int fx_fetch_file(void *ctx, const char *object, uint64_t length, 
         if (r != IMAGO_OK)
                 unlink(path);
         return r;
+}
+
+static inline void fx_set_progress(void *ctx, imago_ota_progress_fn fn, void *fn_arg)
+{
+        struct fx *f = ctx;
+
+        f->prog_fn = fn;
+        f->prog_arg = fn_arg;
+}
+
+static inline uint64_t fx_mono_ms(void *arg)
+{
+        return ((struct fx *)arg)->mono_ms;
 }
 
 static inline int fx_report(void *arg, const char *nonce, const uint8_t *msg, size_t len)
@@ -397,6 +432,7 @@ static inline int fx_report(void *arg, const char *nonce, const uint8_t *msg, si
         if (f->nrep > 0)
                 assert_true(r.counter > f->rep[f->nrep - 1].counter);
         assert_true(f->nrep < FX_MAXR);
+        f->rep_ms[f->nrep] = f->mono_ms;
         f->rep[f->nrep++] = r;
         if (f->auto_ack && f->ota)
                 imago_ota_ack(f->ota, nonce);
@@ -438,10 +474,12 @@ static inline int fx_open(struct fx *f)
         c.production = f->production;
         ops.tr.get = fx_get;
         ops.tr.fetch_file = fx_fetch_file;
+        ops.tr.set_progress = f->progress ? fx_set_progress : NULL;
         ops.tr.ctx = f;
         ops.report = fx_report;
         ops.reboot = fx_reboot;
         ops.now = fx_now;
+        ops.mono_ms = fx_mono_ms;
         ops.sign = fx_sign;
         ops.sign_arg = &f->dev;
         ops.arg = f;

@@ -410,6 +410,94 @@ static void test_transport_failure_resumes(void **state)
         assert_int_equal(w->f.rep[1].state, IMAGO_OTA_INSTALLING);
 }
 
+/* ---- download progress (a transport calling the hook every 1 % of the image) ---- */
+
+/* The progress hook on, one chunk = 1 % of v2 (so chunk k is progress k), step ms per chunk. */
+static size_t progress_on(struct world *w, uint64_t step)
+{
+        w->f.progress = 1;
+        w->f.chunk = (w->v2.len + 99) / 100;
+        w->f.mono_step = step;
+        return w->f.chunk;
+}
+
+/* Reports want[] (state, progress); between two reports of a download at least 10 points and
+ * 2 s; every counter above the one before (fx_report checks it too). */
+static void assert_progress(const struct fx *f, const unsigned *want, int n)
+{
+        int i;
+
+        assert_int_equal(f->nrep, n + 2);
+        for (i = 0; i < n; i++) {
+                assert_int_equal(f->rep[i].state, IMAGO_OTA_DOWNLOADING);
+                assert_int_equal(f->rep[i].progress, want[i]);
+                if (i > 0) {
+                        assert_true(f->rep[i].counter > f->rep[i - 1].counter);
+                        assert_true(f->rep[i].progress >= f->rep[i - 1].progress + 10);
+                        assert_true(f->rep_ms[i] >= f->rep_ms[i - 1] + 2000);
+                }
+        }
+        assert_int_equal(f->rep[n].state, IMAGO_OTA_INSTALLING);
+        assert_int_equal(f->rep[n + 1].state, IMAGO_OTA_REBOOTING);
+}
+
+/* 1 % per second: a report every 10 %, from 0 (the start) to 90 (100 is "installing"). */
+static void test_progress_every_10_percent(void **state)
+{
+        static const unsigned want[] = {0, 10, 20, 30, 40, 50, 60, 70, 80, 90};
+        struct world *w = *state;
+        enum imago_ota_outcome oc;
+
+        publish_v2(w, NULL);
+        progress_on(w, 1000);
+        assert_int_equal(fx_open(&w->f), IMAGO_OK);
+        assert_int_equal(imago_ota_check(w->f.ota, &oc), IMAGO_OK);
+        assert_int_equal(oc, IMAGO_OTA_REBOOTED);
+        assert_true(fx_secondary_has(&w->f, &w->v2));
+        assert_progress(&w->f, want, 10);
+        assert_null(w->f.prog_fn); /* the hook is cleared after the fetch */
+}
+
+/* 1 % per 100 ms: the 2 s limit decides (every 20 %). */
+static void test_progress_not_more_often_than_2s(void **state)
+{
+        static const unsigned want[] = {0, 20, 40, 60, 80};
+        struct world *w = *state;
+        enum imago_ota_outcome oc;
+
+        publish_v2(w, NULL);
+        progress_on(w, 100);
+        assert_int_equal(fx_open(&w->f), IMAGO_OK);
+        assert_int_equal(imago_ota_check(w->f.ota, &oc), IMAGO_OK);
+        assert_int_equal(oc, IMAGO_OTA_REBOOTED);
+        assert_progress(&w->f, want, 5);
+}
+
+/* A download that fails, then resumes at 45 %: its progress starts there. */
+static void test_progress_resumed_starts_at_offset(void **state)
+{
+        static const unsigned want[] = {0, 45, 55, 65, 75, 85, 95};
+        struct world *w = *state;
+        enum imago_ota_outcome oc;
+        char p[800];
+        size_t chunk;
+
+        publish_v2(w, NULL);
+        chunk = progress_on(w, 1000);
+        w->f.fail_fetch = 1;
+        assert_int_equal(fx_open(&w->f), IMAGO_OK);
+        assert_int_equal(imago_ota_check(w->f.ota, &oc), IMAGO_EIO);
+        assert_int_equal(w->f.nrep, 1);
+        FX_SNP(p, "%s/download/%s.part", w->f.otadir, w->v2.hex);
+        assert_int_equal(imago_file_write_atomic(p, w->v2.buf, chunk * 45, 0600), IMAGO_OK);
+        w->f.resume_at = chunk * 45;
+        w->f.mono_ms += 5000;
+        assert_int_equal(imago_ota_check(w->f.ota, &oc), IMAGO_OK);
+        assert_int_equal(oc, IMAGO_OTA_REBOOTED);
+        assert_true(fx_secondary_has(&w->f, &w->v2));
+        assert_progress(&w->f, want, 7);
+}
+
 /* The image repository serves a full image whose bytes differ from its metadata. */
 static void test_full_image_hash_mismatch_not_installed(void **state)
 {
@@ -454,6 +542,10 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attack_downgrade_refused_in_production, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_transport_failure_resumes, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_progress_every_10_percent, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_progress_not_more_often_than_2s, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_progress_resumed_starts_at_offset, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_full_image_hash_mismatch_not_installed, setup,
                                             teardown),
         };

@@ -104,6 +104,12 @@ static int fetch_file(void *ctx, const char *object, uint64_t length, const char
         return imago_blkc_fetch_file(ctx, object, length, path, resumed_from);
 }
 
+/* Worker: progress of the next fetches (called between them); the callback runs on the worker. */
+static void set_progress(void *ctx, imago_ota_progress_fn fn, void *fn_arg)
+{
+        imago_blkc_set_progress(ctx, fn, fn_arg);
+}
+
 static void poke(struct imago_agent_ota *t, char c)
 {
         ssize_t n;
@@ -438,6 +444,7 @@ int imago_agent_ota_start(struct imago_agent *a)
         oc.ack_wait_ms = REBOOT_ACK_MS;
         ops.tr.get = imago_blkc_get;
         ops.tr.fetch_file = fetch_file;
+        ops.tr.set_progress = set_progress;
         ops.tr.ctx = t->blkc;
         ops.report = report_cb;
         ops.reboot = reboot_cb;

@@ -24,6 +24,12 @@
  * byte reaches the sink (endless data); an error frame "not found" is
  * IMAGO_ENOTFOUND.
  *
+ * Progress: imago_blkc_set_progress() installs an optional callback that
+ * imago_blkc_fetch_file calls on the worker thread, with no lock held, once
+ * at the start (bytes done = the resume offset) and after each block is
+ * written at its offset (done = the contiguous bytes written, durable or
+ * not yet), with total = length.  imago_blkc_get does not call it.
+ *
  * Ownership: new() borrows base and link (both outlive the blkc; free the
  * blkc before the link); it registers the handler for blk/data on the link.
  * Errors: IMAGO_EINVAL (URL or configuration), IMAGO_ENOMEM, IMAGO_EIO
@@ -75,5 +81,15 @@ int imago_blkc_get(void *ctx, const char *url, uint64_t max, imago_tuf_sink_fn s
  */
 int imago_blkc_fetch_file(struct imago_blkc *b, const char *object, uint64_t length,
                           const char *path, uint64_t *resumed_from);
+
+/* Bytes of the object in path so far (done <= total); see "Progress" above. */
+typedef void (*imago_blkc_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/*
+ * Progress callback of later imago_blkc_fetch_file calls (fn NULL: none, the
+ * default).  Call it on the worker thread between fetches, or before the
+ * worker starts; arg is borrowed and must outlive the fetches that use it.
+ */
+void imago_blkc_set_progress(struct imago_blkc *b, imago_blkc_progress_fn fn, void *arg);
 
 #endif

@@ -185,6 +185,7 @@ static int blkc_file_out(void *arg, uint64_t off, const uint8_t *data, size_t le
         struct blkc_file *f = arg;
         size_t n = 0;
         ssize_t w;
+        int rc;
 
         if (off != f->written)
                 return IMAGO_EBLK;
@@ -197,8 +198,11 @@ static int blkc_file_out(void *arg, uint64_t off, const uint8_t *data, size_t le
                 n += (size_t)w;
         }
         f->written += len;
-        if (f->written - f->p.done >= BLKC_CHECKPOINT && f->written != f->p.length)
-                return blkc_checkpoint(f);
+        if (f->written - f->p.done >= BLKC_CHECKPOINT && f->written != f->p.length &&
+            (rc = blkc_checkpoint(f)) != IMAGO_OK)
+                return rc;
+        if (f->b->progress != NULL)
+                f->b->progress(f->b->progress_arg, f->written, f->p.length);
         return IMAGO_OK;
 }
 
@@ -220,6 +224,14 @@ static uint64_t blkc_resume_point(const char *path, const char *progress_path, c
                 done = p.done;
         imago_file_free(rec, len);
         return done;
+}
+
+void imago_blkc_set_progress(struct imago_blkc *b, imago_blkc_progress_fn fn, void *arg)
+{
+        if (b == NULL)
+                return;
+        b->progress = fn;
+        b->progress_arg = fn != NULL ? arg : NULL;
 }
 
 int imago_blkc_fetch_file(struct imago_blkc *b, const char *object, uint64_t length,
@@ -263,6 +275,8 @@ int imago_blkc_fetch_file(struct imago_blkc *b, const char *object, uint64_t len
         if (done > 0)
                 IMAGO_INFO("%s: resuming at %llu of %llu", object, (unsigned long long)done,
                            (unsigned long long)length);
+        if (b->progress != NULL)
+                b->progress(b->progress_arg, done, length);
         if (done < length) {
                 rc = blkc_run(b, object, 1, length, length, done, blkc_file_out, &f);
                 if (rc != IMAGO_OK) {

@@ -33,6 +33,9 @@ struct imago_blkc {
         int pipe_rd, pipe_wr;
         struct event *ev_pipe;
         struct event *ev_timer;
+        /* worker thread only (imago_blkc_set_progress) */
+        imago_blkc_progress_fn progress;
+        void *progress_arg;
 
         /* loop thread only */
         int online;

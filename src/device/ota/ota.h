@@ -38,6 +38,12 @@
  * with IMAGO_EOTA_HEALTH + reboot (the bootloader reverts; the next boot
  * reports reverted, the final state).  A refused request is reported failed.
  *
+ * Download progress: with ops->tr.set_progress, the file being fetched (the
+ * delta, else the full image; a resumed one from its resume offset) is
+ * reported "downloading" with its progress when it is at least 10 points
+ * above the last progress reported for it and at least 2 s (ops->mono_ms)
+ * after the last report: each report consumes a counter.
+ *
  * Threads: imago_ota_check, imago_ota_boot_* and imago_ota_free on the
  * worker (or one thread); imago_ota_ack, imago_ota_pending and
  * imago_ota_info may be called from any thread (a mutex guards the state).
@@ -69,11 +75,18 @@
 
 struct imago_ota;
 
+/* Bytes of the file being fetched so far (done <= total), on the thread calling fetch_file. */
+typedef void (*imago_ota_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
 /* Images and metadata, resumable for files (imago_blkc_get / imago_blkc_fetch_file fit). */
 struct imago_ota_transport {
         imago_tuf_get_fn get; /* "blk:director/...", "blk:image/metadata/..." */
         int (*fetch_file)(void *ctx, const char *object, uint64_t length, const char *path,
                           uint64_t *resumed_from);
+        /* Optional (NULL: no download progress is reported).  Later fetch_file calls call
+         * fn(fn_arg, done, total) (fn NULL: stop), with no lock held, at the start (done = the
+         * resume offset) and as the file grows (imago_blkc_set_progress fits). */
+        void (*set_progress)(void *ctx, imago_ota_progress_fn fn, void *fn_arg);
         void *ctx;
 };
 
@@ -84,6 +97,8 @@ struct imago_ota_ops {
         /* Reboot now (the agent execs imago-boot run); returning means it failed. */
         int (*reboot)(void *arg);
         int64_t (*now)(void *arg); /* unix seconds; NULL: time() */
+        /* Monotonic milliseconds for the progress report limit; NULL: CLOCK_MONOTONIC. */
+        uint64_t (*mono_ms)(void *arg);
         /* Milestones for the operator ("fw.img: built from a delta", ...); NULL: info log only. */
         void (*notice)(void *arg, const char *msg);
         imago_vreport_sign_fn sign;

@@ -107,7 +107,9 @@ static int fetch(struct imago_ota *o, const struct imago_tuf_target *t, const ch
 
         if (r != IMAGO_OK)
                 return r;
+        ota_progress_begin(o);
         r = o->ops.tr.fetch_file(o->ops.tr.ctx, obj, t->length, path, &from);
+        ota_progress_end(o);
         if (r != IMAGO_OK) {
                 IMAGO_ERR_R(r, "fetch of %s stopped (resumes next check)", obj);
                 return r;

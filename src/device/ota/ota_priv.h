@@ -52,6 +52,11 @@ struct imago_ota {
         struct ota_state st; /* guarded by mu where other threads look (nonce, report) */
         int crash_at;
         int step;
+        /* download progress (worker thread only) */
+        int prog_active;   /* a fetch reports its progress */
+        unsigned prog_pct; /* last progress reported for that file */
+        int prog_sent;     /* a report left in this process: prog_ms valid */
+        uint64_t prog_ms;  /* when (ops.mono_ms) */
 };
 
 /* ota_state.c */
@@ -71,6 +76,14 @@ int ota_path(const struct imago_ota *o, const char *rel, char out[OTA_PATH_MAX])
 int ota_report(struct imago_ota *o, enum imago_vreport_state state, int err, unsigned progress);
 /* Wait up to o->ack_wait_ms for the pending report to be acked. */
 void ota_wait_ack(struct imago_ota *o);
+
+/* ota_progress.c: "downloading" reports while a file is fetched (see ota.h). */
+#define OTA_PROGRESS_STEP   10   /* points of progress between two reports */
+#define OTA_PROGRESS_MIN_MS 2000 /* ms between a report and a progress report */
+uint64_t ota_mono_ms(struct imago_ota *o);
+/* Around a fetch_file call: report its progress from 0 (no-op without tr.set_progress). */
+void ota_progress_begin(struct imago_ota *o);
+void ota_progress_end(struct imago_ota *o);
 
 /* ota_fetch.c: the verified image T at download/SHA.img (delta first, then full). */
 struct ota_target {

@@ -74,6 +74,8 @@ int ota_report(struct imago_ota *o, enum imago_vreport_state state, int err, uns
         r = ota_save(o);
         if (r != IMAGO_OK)
                 return r;
+        o->prog_sent = 1;
+        o->prog_ms = ota_mono_ms(o);
         IMAGO_INFO("report %s target '%s'%s%s progress %u (counter %llu)",
                    imago_vreport_state_name(state), v.target, err ? " error " : "",
                    err ? v.error : "", v.progress, (unsigned long long)v.counter);
