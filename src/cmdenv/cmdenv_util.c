@@ -50,19 +50,7 @@ int imago_cmdenv_seq_parse(const char *s, uint64_t *out)
 
 int imago_cmdenv_digest(const char *payload, size_t len, uint8_t out[IMAGO_SHA256_LEN])
 {
-        struct imago_sha256 h = {0};
-        int r;
-
-        if ((r = imago_sha256_init(&h)) != 0)
-                goto out;
-        if ((r = imago_sha256_update(&h, cmdenv_tag, sizeof(cmdenv_tag))) != 0 ||
-            (r = imago_sha256_update(&h, payload, len)) != 0) {
-                imago_sha256_abort(&h);
-                goto out;
-        }
-        r = imago_sha256_final(&h, out);
-out:
-        return r;
+        return imago_sha256_tagged(cmdenv_tag, sizeof(cmdenv_tag), payload, len, out);
 }
 
 const char *imago_cmdenv_status_name(enum imago_cmdenv_status s)

@@ -42,6 +42,13 @@ int imago_sha256_final(struct imago_sha256 *h, uint8_t out[IMAGO_SHA256_LEN]);
 void imago_sha256_abort(struct imago_sha256 *h);
 /* One-shot. */
 int imago_sha256(const void *data, size_t len, uint8_t out[IMAGO_SHA256_LEN]);
+/*
+ * SHA-256 of tag (tag_len bytes) then data (len bytes): a digest bound to one use, so that
+ * what is signed for one purpose is never valid for another.  Backend-neutral
+ * (crypto_tagged.c, on the calls above).
+ */
+int imago_sha256_tagged(const void *tag, size_t tag_len, const void *data, size_t len,
+                        uint8_t out[IMAGO_SHA256_LEN]);
 
 enum imago_key_type {
         IMAGO_KEY_NONE = 0,

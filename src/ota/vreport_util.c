@@ -45,19 +45,7 @@ int imago_vreport_state_from_name(const char *s, enum imago_vreport_state *out)
 
 int vreport_digest(const char *payload, size_t len, uint8_t out[IMAGO_SHA256_LEN])
 {
-        struct imago_sha256 h = {0};
-        int r;
-
-        if ((r = imago_sha256_init(&h)) != 0)
-                goto out;
-        if ((r = imago_sha256_update(&h, vreport_tag, sizeof(vreport_tag))) != 0 ||
-            (r = imago_sha256_update(&h, payload, len)) != 0) {
-                imago_sha256_abort(&h);
-                goto out;
-        }
-        r = imago_sha256_final(&h, out);
-out:
-        return r;
+        return imago_sha256_tagged(vreport_tag, sizeof(vreport_tag), payload, len, out);
 }
 
 int vreport_u64_parse(const char *s, uint64_t *out)
