@@ -3,6 +3,7 @@
 
 #include "base/err.h"
 #include "base/name.h"
+#include "blk/blk.h"
 
 #include <openssl/evp.h>
 
@@ -107,28 +108,14 @@ int vreport_hwid_valid(const char *s)
         return imago_name_valid(s, IMAGO_VREPORT_HWID_MAX);
 }
 
-/* The rule of imago_blk_obj_valid() (docs/blk.md), kept here so that this module, which
- * the device and the cloud both link, does not pull in the block transfer. */
+_Static_assert(IMAGO_VREPORT_TARGET_MAX == IMAGO_BLK_OBJ_MAX, "a target is a block object name");
+
+/* "" (no target) or the rule of imago_blk_obj_valid() (docs/blk.md). */
 int vreport_target_valid(const char *s)
 {
-        size_t i, len;
-
         if (s == NULL)
                 return 0;
-        len = strlen(s);
-        if (len == 0)
-                return 1;
-        if (len > IMAGO_VREPORT_TARGET_MAX || s[0] == '/' || s[len - 1] == '/')
-                return 0;
-        for (i = 0; i < len; i++) {
-                unsigned char c = (unsigned char)s[i];
-
-                if (c < 0x21 || c > 0x7e || c == '\\')
-                        return 0;
-                if (i > 0 && ((c == '/' && s[i - 1] == '/') || (c == '.' && s[i - 1] == '.')))
-                        return 0;
-        }
-        return 1;
+        return s[0] == '\0' || imago_blk_obj_valid(s, strlen(s));
 }
 
 int vreport_error_valid(const char *s)
