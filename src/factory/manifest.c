@@ -3,6 +3,7 @@
 
 #include "base/err.h"
 #include "base/hex.h"
+#include "base/name.h"
 #include "json/json.h"
 
 #include <stdlib.h>
@@ -13,20 +14,10 @@
 
 #define FORMAT_NAME "imago-factory-manifest"
 
+/* Batch names are device groups: the shared name rule (base/name.h). */
 static int is_batch_name(const char *s)
 {
-        size_t n = strlen(s);
-
-        if (n == 0 || n > 64)
-                return 0;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '_' || c == '-'))
-                        return 0;
-        }
-        return 1;
+        return imago_name_valid(s, 64);
 }
 
 /* "YYYY-MM-DDTHH:MM:SSZ" exactly. */
