@@ -280,6 +280,18 @@ static void on_request(struct evhttp_request *req, const char *peer, void *arg)
                 rate_error(req, retry);
                 goto out;
         }
+        /* the public image repository: no authentication, GET only, no query */
+        if (path != NULL && strncmp(path, "/v1/repo/", 9) == 0) {
+                if (m != EVHTTP_REQ_GET) {
+                        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+                        imago_api_error(req, IMAGO_EAPI_METHOD, NULL);
+                } else if (evhttp_uri_get_query(uri) != NULL) {
+                        imago_api_error(req, IMAGO_EINVAL, "no query parameters here");
+                } else {
+                        imago_api_h_repo(api, req, path + 9);
+                }
+                goto out;
+        }
         if (path == NULL || split_path(path, buf, sizeof(buf), seg, &n) != IMAGO_OK ||
             (rt = route_of(seg, n)) == R_NONE) {
                 imago_api_error(req, IMAGO_EAPI_ROUTE, NULL);

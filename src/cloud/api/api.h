@@ -18,6 +18,10 @@
  * account (authenticated requests); log-in throttling by imago_auth_throttle
  * (429 with Retry-After).
  *
+ * The image repository (GET /v1/repo/metadata/<file>, /v1/repo/targets/<path>) is
+ * public: no authentication, files beneath DATA_DIR/repo only (no symbolic link, regular
+ * files), one byte range per request (imago_api_parse_range); the devices verify all of it.
+ *
  * Commands: the request stays pending until imago_api_cmd_done() reports its
  * result or wait_ms passes (then 202 with the command id); a client closing
  * its connection meanwhile is handled.
@@ -148,5 +152,13 @@ struct imago_api_tags {
 int imago_api_parse_tags(const uint8_t *buf, size_t len, struct imago_api_tags *out);
 /* 1 if s is a valid tag (or group) name: [A-Za-z0-9._-]{1,64}. */
 int imago_api_tag_valid(const char *s);
+
+/* GET /v1/repo/... (no authentication): a range answer carries at most this many bytes. */
+#define IMAGO_API_REPO_RANGE_MAX (1024U * 1024U)
+
+/* The value of a Range header: exactly "bytes=START-END" (END >= START) or "bytes=START-"
+ * (*end = UINT64_MAX); decimal, 1..19 digits, no sign, space or leading zero.  IMAGO_EINVAL
+ * for anything else (suffix ranges, several ranges, other units); *start and *end are 0 then. */
+int imago_api_parse_range(const char *s, size_t len, uint64_t *start, uint64_t *end);
 
 #endif

@@ -130,6 +130,9 @@ void imago_api_h_rollout(struct api_ctx *x, const char *id);
 void imago_api_h_rollout_action(struct api_ctx *x, const char *id, const char *action);
 void imago_api_h_tags_get(struct api_ctx *x, const char *id);
 void imago_api_h_tags_put(struct api_ctx *x, const char *id);
+/* The public image repository (api_repo.c): rel is the path after "/v1/repo/"; no
+ * authentication (called before it). */
+void imago_api_h_repo(struct imago_api *api, struct evhttp_request *req, const char *rel);
 
 /* Command waiters (api_cmd.c). */
 void imago_api_waiters_free(struct imago_api *api);
