@@ -254,8 +254,8 @@ static int token_ok(const char *s, size_t max)
         return 1;
 }
 
-static int check_args(const struct imago_httpc *c, const char *method, const char *path,
-                      const char *bearer, const char *body, size_t body_len)
+static int check_args(const struct imago_httpc *c, const uint64_t *range, const char *method,
+                      const char *path, const char *bearer, const char *body, size_t body_len)
 {
         if (c == NULL || !token_ok(c->host, HOST_MAX) || c->port == 0 || !method_ok(method))
                 return IMAGO_EINVAL;
@@ -271,15 +271,17 @@ static int check_args(const struct imago_httpc *c, const char *method, const cha
                 return IMAGO_EINVAL;
         if ((body == NULL && body_len != 0) || body_len > IMAGO_HTTPC_BODY_MAX)
                 return IMAGO_EINVAL;
+        if (range != NULL && (strcmp(method, "GET") != 0 || range[0] > range[1]))
+                return IMAGO_EINVAL;
         return IMAGO_OK;
 }
 
 /* The request head (holds the bearer: wiped by the caller). */
-static int build_head(const struct imago_httpc *c, const char *name, const char *method,
-                      const char *path, const char *bearer, const char *body, size_t body_len,
-                      char **out, size_t *out_len)
+static int build_head(const struct imago_httpc *c, const uint64_t *range, const char *name,
+                      const char *method, const char *path, const char *bearer, const char *body,
+                      size_t body_len, char **out, size_t *out_len)
 {
-        size_t cap = strlen(path) + strlen(name) + (bearer != NULL ? strlen(bearer) : 0) + 256;
+        size_t cap = strlen(path) + strlen(name) + (bearer != NULL ? strlen(bearer) : 0) + 320;
         const char *v6 = strchr(name, ':') != NULL ? "[" : "";
         char *h;
         int n;
@@ -296,6 +298,12 @@ static int build_head(const struct imago_httpc *c, const char *name, const char 
                 n += snprintf(h + n, cap - (size_t)n,
                               "Content-Type: application/json\r\nContent-Length: %zu\r\n",
                               body != NULL ? body_len : (size_t)0);
+        if (n > 0 && (size_t)n < cap && range != NULL && range[1] == UINT64_MAX)
+                n += snprintf(h + n, cap - (size_t)n, "Range: bytes=%llu-\r\n",
+                              (unsigned long long)range[0]);
+        else if (n > 0 && (size_t)n < cap && range != NULL)
+                n += snprintf(h + n, cap - (size_t)n, "Range: bytes=%llu-%llu\r\n",
+                              (unsigned long long)range[0], (unsigned long long)range[1]);
         if (n > 0 && (size_t)n < cap)
                 n += snprintf(h + n, cap - (size_t)n, "\r\n");
         if (n <= 0 || (size_t)n >= cap) {
@@ -343,8 +351,8 @@ static void sigpipe_release(struct sigpipe_guard *g)
         pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-static int request(const struct imago_httpc *c, const char *method, const char *path,
-                   const char *bearer, const char *body, size_t body_len,
+static int request(const struct imago_httpc *c, const uint64_t *range, const char *method,
+                   const char *path, const char *bearer, const char *body, size_t body_len,
                    struct imago_httpc_resp *resp);
 
 int imago_httpc_request(const struct imago_httpc *c, const char *method, const char *path,
@@ -355,13 +363,26 @@ int imago_httpc_request(const struct imago_httpc *c, const char *method, const c
         int r;
 
         sigpipe_hold(&g);
-        r = request(c, method, path, bearer, body, body_len, resp);
+        r = request(c, NULL, method, path, bearer, body, body_len, resp);
         sigpipe_release(&g);
         return r;
 }
 
-static int request(const struct imago_httpc *c, const char *method, const char *path,
-                   const char *bearer, const char *body, size_t body_len,
+int imago_httpc_get_range(const struct imago_httpc *c, const char *path, uint64_t first,
+                          uint64_t last, struct imago_httpc_resp *resp)
+{
+        const uint64_t range[2] = {first, last};
+        struct sigpipe_guard g;
+        int r;
+
+        sigpipe_hold(&g);
+        r = request(c, range, "GET", path, NULL, NULL, 0, resp);
+        sigpipe_release(&g);
+        return r;
+}
+
+static int request(const struct imago_httpc *c, const uint64_t *range, const char *method,
+                   const char *path, const char *bearer, const char *body, size_t body_len,
                    struct imago_httpc_resp *resp)
 {
         const char *name;
@@ -375,12 +396,12 @@ static int request(const struct imago_httpc *c, const char *method, const char *
         if (resp == NULL)
                 return IMAGO_EINVAL;
         memset(resp, 0, sizeof(*resp));
-        if ((r = check_args(c, method, path, bearer, body, body_len)) != IMAGO_OK)
+        if ((r = check_args(c, range, method, path, bearer, body, body_len)) != IMAGO_OK)
                 goto out;
         name = c->server_name != NULL ? c->server_name : c->host;
         deadline = imago_mono_ms() + (c->timeout_ms != 0 ? c->timeout_ms : 30000U);
-        if ((r = build_head(c, name, method, path, bearer, body, body_len, &head, &head_len)) !=
-            IMAGO_OK)
+        if ((r = build_head(c, range, name, method, path, bearer, body, body_len, &head,
+                            &head_len)) != IMAGO_OK)
                 goto out;
         if ((r = make_ctx(c, name, &ctx)) != IMAGO_OK)
                 goto out;

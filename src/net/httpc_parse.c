@@ -16,6 +16,8 @@ struct head {
         int chunked;
         int has_cl;
         uint64_t cl;
+        const uint8_t *cr; /* Content-Range value (in the buffer), or NULL */
+        size_t cr_n;
         size_t len; /* bytes of the head, final CRLF included */
 };
 
@@ -107,6 +109,47 @@ static int parse_cl(const uint8_t *v, size_t n, uint64_t *out)
         return x > IMAGO_HTTPC_BODY_MAX ? IMAGO_ETOOBIG : IMAGO_OK;
 }
 
+/* Decimal digits at *pos (1..19 of them, no leading zero unless alone). */
+static int parse_dec(const uint8_t *v, size_t n, size_t *pos, uint64_t *out)
+{
+        size_t i = *pos, start = *pos;
+        uint64_t x = 0;
+
+        while (i < n && is_digit(v[i])) {
+                if (i - start >= 19)
+                        return IMAGO_EHTTP;
+                x = x * 10 + (uint64_t)(v[i] - '0');
+                i++;
+        }
+        if (i == start || (v[start] == '0' && i - start > 1))
+                return IMAGO_EHTTP;
+        *pos = i;
+        *out = x;
+        return IMAGO_OK;
+}
+
+/* A 206's Content-Range: exactly "bytes F-L/T" with F <= L < T. */
+static int parse_content_range(const uint8_t *v, size_t n, struct imago_httpc_resp *resp)
+{
+        uint64_t f, l, t;
+        size_t i = 6;
+
+        if (n < 6 || memcmp(v, "bytes ", 6) != 0)
+                return IMAGO_EHTTP;
+        if (parse_dec(v, n, &i, &f) != IMAGO_OK || i >= n || v[i++] != '-')
+                return IMAGO_EHTTP;
+        if (parse_dec(v, n, &i, &l) != IMAGO_OK || i >= n || v[i++] != '/')
+                return IMAGO_EHTTP;
+        if (parse_dec(v, n, &i, &t) != IMAGO_OK || i != n)
+                return IMAGO_EHTTP;
+        if (f > l || l >= t)
+                return IMAGO_EHTTP;
+        resp->range_first = f;
+        resp->range_last = l;
+        resp->range_total = t;
+        return IMAGO_OK;
+}
+
 static int parse_field(const uint8_t *p, size_t n, struct head *h)
 {
         size_t i = 0, k, vs, ve;
@@ -135,6 +178,12 @@ static int parse_field(const uint8_t *p, size_t n, struct head *h)
                     strncasecmp((const char *)p + vs, "chunked", 7) != 0)
                         return IMAGO_EHTTP;
                 h->chunked = 1;
+        }
+        if (i == 13 && strncasecmp((const char *)p, "Content-Range", 13) == 0) {
+                if (h->cr != NULL)
+                        return IMAGO_EHTTP;
+                h->cr = p + vs;
+                h->cr_n = ve - vs;
         }
         return IMAGO_OK;
 }
@@ -258,6 +307,16 @@ int imago_httpc_parse_response(const uint8_t *buf, size_t len, int eof,
         if (end != len) {
                 r = IMAGO_EHTTP;
                 goto out;
+        }
+        if (h.status == 206) {
+                /* Only single ranges are asked for: multipart answers are refused. */
+                if (h.cr == NULL || (r = parse_content_range(h.cr, h.cr_n, resp)) != IMAGO_OK ||
+                    resp->range_last - resp->range_first + 1 != (uint64_t)blen) {
+                        memset(resp, 0, sizeof(*resp));
+                        r = IMAGO_EHTTP;
+                        goto out;
+                }
+                resp->has_range = 1;
         }
         r = IMAGO_ENOMEM;
         if ((body = malloc(blen + 1)) == NULL)

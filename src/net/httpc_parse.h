@@ -16,8 +16,12 @@
  *                     "chunked", chunk size not hex or without CRLF, chunk
  *                     extensions or trailers, no framing at all (neither
  *                     Content-Length nor chunked, status not 204/304),
- *                     bytes after the end of the message, or the stream
- *                     ending (eof) before the message does;
+ *                     bytes after the end of the message, the stream
+ *                     ending (eof) before the message does, a second
+ *                     Content-Range, or a 206 whose Content-Range is not
+ *                     exactly "bytes F-L/T" (decimal, F <= L < T) or does
+ *                     not match the body length (a 206 that is right sets
+ *                     resp->has_range and range_first/last/total);
  *   IMAGO_ETOOBIG     head over IMAGO_HTTPC_HEAD_MAX bytes or
  *                     IMAGO_HTTPC_HEADERS_MAX headers, or body over
  *                     IMAGO_HTTPC_BODY_MAX (as soon as that is known);

@@ -127,12 +127,22 @@ struct imago_httpc_resp {
         int status;
         char *body; /* malloc'd, NUL-terminated ("" if none) */
         size_t len;
+        /* A 206 answer: its Content-Range "bytes first-last/total" (strict:
+         * first <= last < total, last - first + 1 == len); has_range 0 otherwise. */
+        int has_range;
+        uint64_t range_first;
+        uint64_t range_last;
+        uint64_t range_total;
 };
 
 /* method "GET"/"POST"/"PUT"/"PATCH"/"DELETE"; path starts with '/'; bearer and body may be NULL. */
 int imago_httpc_request(const struct imago_httpc *c, const char *method, const char *path,
                         const char *bearer, const char *body, size_t body_len,
                         struct imago_httpc_resp *resp);
+/* GET path with "Range: bytes=first-last" (last UINT64_MAX: "bytes=first-"; first <= last);
+ * otherwise as imago_httpc_request.  A 206 answer sets resp->has_range and its range. */
+int imago_httpc_get_range(const struct imago_httpc *c, const char *path, uint64_t first,
+                          uint64_t last, struct imago_httpc_resp *resp);
 void imago_httpc_resp_free(struct imago_httpc_resp *r);
 
 /* SHA-256 of a PEM certificate file's DER, 64 lowercase hex (labels, tests). */

@@ -56,6 +56,30 @@ static void handler(struct evhttp_request *req, const char *peer, void *arg)
                 free(b);
                 return;
         }
+        if (strcmp(path, "/range") == 0) {
+                /* A full-size (1 MiB) range body, only for the exact Range asked for. */
+                const char *want =
+                    evhttp_find_header(evhttp_request_get_input_headers(req), "Range");
+                struct evbuffer *b = evbuffer_new();
+                char *d = malloc(IMAGO_HTTPC_BODY_MAX);
+
+                assert_non_null(b);
+                assert_non_null(d);
+                if (want == NULL || strcmp(want, "bytes=1-1048576") != 0) {
+                        evbuffer_free(b);
+                        free(d);
+                        imago_https_reply_json(req, 400, "{}");
+                        return;
+                }
+                memset(d, 'r', IMAGO_HTTPC_BODY_MAX);
+                evbuffer_add(b, d, IMAGO_HTTPC_BODY_MAX);
+                evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Range",
+                                  "bytes 1-1048576/3000000");
+                evhttp_send_reply(req, 206, "Partial Content", b);
+                evbuffer_free(b);
+                free(d);
+                return;
+        }
         imago_https_reply_json(req, 200, "{\"ok\":true}");
 }
 
@@ -83,6 +107,38 @@ static void down(struct fixture *f)
         imago_https_server_free(f->srv);
         SSL_CTX_free(f->ctx);
         tnet_loop_free(&f->loop);
+}
+
+static void test_range_request(void **state)
+{
+        struct fixture f;
+        struct imago_httpc c = {"127.0.0.1", 0, NULL, NULL, NULL, 10000};
+        struct imago_httpc_resp resp;
+
+        (void)state;
+        up(&f);
+        c.port = f.port;
+        c.ca_path = pki.ca;
+        c.server_name = "api.test";
+        assert_int_equal(imago_httpc_get_range(&c, "/range", 1, 1048576, &resp), IMAGO_OK);
+        assert_int_equal(resp.status, 206);
+        assert_int_equal(resp.len, IMAGO_HTTPC_BODY_MAX);
+        assert_int_equal(resp.has_range, 1);
+        assert_int_equal(resp.range_first, 1);
+        assert_int_equal(resp.range_last, 1048576);
+        assert_int_equal(resp.range_total, 3000000);
+        imago_httpc_resp_free(&resp);
+        /* Another range: the server refuses it (the header is what was asked). */
+        assert_int_equal(imago_httpc_get_range(&c, "/range", 1, UINT64_MAX, &resp), IMAGO_OK);
+        assert_int_equal(resp.status, 400);
+        assert_int_equal(resp.has_range, 0);
+        imago_httpc_resp_free(&resp);
+        /* A server that ignores Range: a 200, no range. */
+        assert_int_equal(imago_httpc_get_range(&c, "/", 0, 9, &resp), IMAGO_OK);
+        assert_int_equal(resp.status, 200);
+        assert_int_equal(resp.has_range, 0);
+        imago_httpc_resp_free(&resp);
+        down(&f);
 }
 
 static int get(const struct imago_httpc *c, struct imago_httpc_resp *resp)
@@ -261,6 +317,9 @@ static void test_arguments(void **state)
         assert_int_equal(imago_httpc_request(&c, "POST", "/", NULL, NULL, 5, &resp), IMAGO_EINVAL);
         c.host = "a\r\nb";
         assert_int_equal(get(&c, &resp), IMAGO_EINVAL);
+        c.host = "127.0.0.1";
+        /* A range has first <= last. */
+        assert_int_equal(imago_httpc_get_range(&c, "/", 5, 4, &resp), IMAGO_EINVAL);
         /* Nothing listens: an I/O error, not a hang. */
         c.host = "127.0.0.1";
         assert_int_equal(get(&c, &resp), IMAGO_EIO);
@@ -454,6 +513,20 @@ static void test_parser_chunked_body(void **state)
         assert_int_equal(resp.len, 4);
         assert_string_equal(resp.body, "abcd");
         imago_httpc_resp_free(&resp);
+        {
+                static const char rg[] = "HTTP/1.1 206 Partial Content\r\nContent-Length: 2\r\n"
+                                         "content-range:  bytes 0-1/9223372036854775807 \r\n"
+                                         "\r\nab";
+
+                assert_int_equal(
+                    imago_httpc_parse_response((const uint8_t *)rg, strlen(rg), 1, &resp),
+                    IMAGO_OK);
+                assert_int_equal(resp.has_range, 1);
+                assert_int_equal(resp.range_first, 0);
+                assert_int_equal(resp.range_last, 1);
+                assert_true(resp.range_total == 9223372036854775807ULL);
+                imago_httpc_resp_free(&resp);
+        }
         assert_int_equal(imago_httpc_parse_response(NULL, 0, 0, &resp), IMAGO_HTTPC_MORE);
         assert_int_equal(imago_httpc_parse_response(NULL, 1, 0, &resp), IMAGO_EINVAL);
         assert_int_equal(imago_httpc_parse_response((const uint8_t *)ok, 3, 0, NULL), IMAGO_EINVAL);
@@ -483,6 +556,7 @@ int main(void)
             cmocka_unit_test(test_pinned_intermediate_ca),
             cmocka_unit_test(test_response_over_body_max),
             cmocka_unit_test(test_arguments),
+            cmocka_unit_test(test_range_request),
             cmocka_unit_test(test_malformed_responses_from_a_tls_peer),
             cmocka_unit_test(test_stalling_server_times_out),
             cmocka_unit_test(test_parser_vectors),
