@@ -124,13 +124,18 @@ int imago_agent_main(int argc, char **argv, const struct imago_agent_app *app);
  *   ota_interval   = seconds 1..604800 between update checks (default 3600)
  *   ota_block      = bytes per block of the block transfer 512..16384 (default 16384)
  *   ota_window     = blocks in flight 1..16 (default 4); smaller values suit slow links
+ *   ota_https_url  = https://HOST:PORT/v1/repo/: image repository files over HTTPS   } both or
+ *   ota_https_ca   = pinned CA (PEM) of that server (docs/ota.md "HTTPS transport") } neither;
+ *                    without them everything goes over the block transfer; the director's
+ *                    files always do
  *   Updates run only when ota_dir, director_root, image_root and hardware_id are all set and
  *   the agent runs under imago-boot (IMAGO_BOOT_FLASH and IMAGO_BOOT_PROGRAM set).
  *
  * Refused: unknown or duplicate keys, a line without "=", empty values, lines
  * over IMAGO_AGENT_CONF_LINE_MAX bytes, files over IMAGO_AGENT_CONF_MAX bytes,
  * control characters or NUL, numbers out of range or with trailing characters,
- * only one of portal_host and portal_port.  The file holds no secret.
+ * only one of portal_host and portal_port, only one of ota_https_url and ota_https_ca, an
+ * ota_https_url not of the form above.  The file holds no secret.
  */
 #define IMAGO_AGENT_CONF_MAX       65536
 #define IMAGO_AGENT_CONF_LINE_MAX  1024
@@ -142,6 +147,7 @@ struct imago_agent_conf {
         char *host, *ca, *root_ca, *server_name;
         char *portal_host, *command_key;
         char *ota_dir, *director_root, *image_root, *hardware_id, *health_cmd;
+        char *ota_https_url, *ota_https_ca;
         uint16_t port, portal_port;
         uint32_t keepalive, backoff_max, health_timeout, ota_interval, ota_block, ota_window;
 };

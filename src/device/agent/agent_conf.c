@@ -5,6 +5,7 @@
 #include "base/err.h"
 #include "base/name.h"
 #include "base/num.h"
+#include "device/ota_https/ota_https.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
             "backoff_max", "birth_cert", "portal_host",    "portal_port",
             "command_key", "ota_dir",    "director_root",  "image_root",
             "hardware_id", "health_cmd", "health_timeout", "ota_interval",
-            "ota_block",   "ota_window"};
+            "ota_block",   "ota_window", "ota_https_url",  "ota_https_ca"};
         char **strs[] = {NULL,
                          &c->token,
                          &c->module,
@@ -91,7 +92,9 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
                          NULL,
                          NULL,
                          NULL,
-                         NULL};
+                         NULL,
+                         &c->ota_https_url,
+                         &c->ota_https_ca};
         _Static_assert(sizeof(strs) / sizeof(strs[0]) == sizeof(keys) / sizeof(keys[0]),
                        "one entry per key");
         size_t i;
@@ -110,6 +113,17 @@ static int line_kv(struct imago_agent_conf *c, const char *k, size_t kn, const c
                 return conf_fail(err, es, ln, "hardware_id must be [A-Za-z0-9._-]{1,64}");
         if (i == 21 && v[0] != '/')
                 return conf_fail(err, es, ln, "health_cmd must be an absolute path");
+        if (i == 26) {
+                char host[IMAGO_OTA_HTTPS_HOST_MAX + 1], prefix[IMAGO_OTA_HTTPS_PREFIX_MAX + 1];
+                char url[IMAGO_AGENT_CONF_LINE_MAX + 1];
+                uint16_t port = 0;
+
+                memcpy(url, v, vn);
+                url[vn] = '\0';
+                if (imago_ota_https_url_parse(url, host, &port, prefix) != IMAGO_OK)
+                        return conf_fail(err, es, ln,
+                                         "ota_https_url must be https://HOST:PORT/PATH/");
+        }
         if (strs[i] != NULL)
                 return set_str(strs[i], v, vn);
         switch (i) {
@@ -239,6 +253,10 @@ int imago_agent_conf_parse(const char *text, size_t len, struct imago_agent_conf
                 snprintf(err, errsize, "portal_host and portal_port go together");
                 r = IMAGO_EMALFORMED;
         }
+        if (r == IMAGO_OK && (c->ota_https_url == NULL) != (c->ota_https_ca == NULL)) {
+                snprintf(err, errsize, "ota_https_url and ota_https_ca go together");
+                r = IMAGO_EMALFORMED;
+        }
         if (r == IMAGO_OK && c->production && c->birth_cert != NULL) {
                 snprintf(err, errsize, "birth_cert is for development mode only");
                 r = IMAGO_EMALFORMED;
@@ -270,6 +288,8 @@ void imago_agent_conf_free(struct imago_agent_conf *c)
         free(c->image_root);
         free(c->hardware_id);
         free(c->health_cmd);
+        free(c->ota_https_url);
+        free(c->ota_https_ca);
         memset(c, 0, sizeof(*c));
         c->production = 1;
 }

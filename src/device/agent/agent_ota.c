@@ -3,6 +3,8 @@
  * The loop thread owns the link: it publishes reports, resends them until acked, takes
  * ota/ack and ota/check, runs the timers and execs the bootloader for a reboot.  One worker
  * thread runs imago_ota (TUF, downloads over imago_blkc, delta, flash writes, the health check).
+ * With ota_https_url set, the image repository's files ("image/...") go over imago_ota_https
+ * instead; the director's files (per device) stay on the authenticated channel (imago_blkc).
  * Worker -> loop: one byte on a pipe ('r' a report is pending, 's' sign a digest, 'R' reboot).
  * Loop -> worker: flags under a mutex and a condition variable.  The identity is not
  * thread-safe and the link's TLS uses it on the loop thread, so reports are signed there too.
@@ -15,6 +17,7 @@
 #include "device/blkc/blkc.h"
 #include "device/link/link.h"
 #include "device/ota/ota.h"
+#include "device/ota_https/ota_https.h"
 #include "json/json.h"
 #include "ota/vreport.h"
 
@@ -37,6 +40,7 @@
 struct imago_agent_ota {
         struct imago_agent *a;
         struct imago_blkc *blkc;
+        struct imago_ota_https *https; /* NULL: everything over blkc */
         struct imago_ota *ota;
         pthread_t th;
         int started;
@@ -98,16 +102,39 @@ static void sign_now(struct imago_agent_ota *t)
         pthread_mutex_unlock(&t->mu);
 }
 
+/* The split transport: "image/..." over HTTPS when configured, the rest over blkc. */
+static int is_image(const char *s)
+{
+        return s != NULL && strncmp(s, "image/", 6) == 0;
+}
+
+static int get(void *ctx, const char *url, uint64_t max, imago_tuf_sink_fn sink, void *sink_arg)
+{
+        struct imago_agent_ota *t = ctx;
+
+        if (t->https != NULL && url != NULL && strncmp(url, "blk:", 4) == 0 && is_image(url + 4))
+                return imago_ota_https_get(t->https, url, max, sink, sink_arg);
+        return imago_blkc_get(t->blkc, url, max, sink, sink_arg);
+}
+
 static int fetch_file(void *ctx, const char *object, uint64_t length, const char *path,
                       uint64_t *resumed_from)
 {
-        return imago_blkc_fetch_file(ctx, object, length, path, resumed_from);
+        struct imago_agent_ota *t = ctx;
+
+        if (t->https != NULL && is_image(object))
+                return imago_ota_https_fetch_file(t->https, object, length, path, resumed_from);
+        return imago_blkc_fetch_file(t->blkc, object, length, path, resumed_from);
 }
 
 /* Worker: progress of the next fetches (called between them); the callback runs on the worker. */
 static void set_progress(void *ctx, imago_ota_progress_fn fn, void *fn_arg)
 {
-        imago_blkc_set_progress(ctx, fn, fn_arg);
+        struct imago_agent_ota *t = ctx;
+
+        imago_blkc_set_progress(t->blkc, fn, fn_arg);
+        if (t->https != NULL)
+                imago_ota_https_set_progress(t->https, fn, fn_arg);
 }
 
 static void poke(struct imago_agent_ota *t, char c)
@@ -375,6 +402,8 @@ void imago_agent_ota_stop(struct imago_agent *a)
         pthread_mutex_unlock(&t->mu);
         if (t->blkc)
                 imago_blkc_cancel(t->blkc, 1);
+        if (t->https)
+                imago_ota_https_cancel(t->https, 1);
         if (t->started)
                 pthread_join(t->th, NULL);
         if (t->ev_pipe)
@@ -389,6 +418,7 @@ void imago_agent_ota_stop(struct imago_agent *a)
                 close(t->pipe_wr);
         imago_ota_free(t->ota);
         imago_blkc_free(t->blkc);
+        imago_ota_https_free(t->https);
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
         free(t);
@@ -432,6 +462,16 @@ int imago_agent_ota_start(struct imago_agent *a)
         bc.window = c->ota_window; /* 0: the default */
         if ((r = imago_blkc_new(&bc, &t->blkc)) != IMAGO_OK)
                 goto fail;
+        if (c->ota_https_url != NULL) {
+                struct imago_ota_https_config hc;
+
+                memset(&hc, 0, sizeof(hc));
+                hc.url = c->ota_https_url;
+                hc.ca_path = c->ota_https_ca;
+                if ((r = imago_ota_https_new(&hc, &t->https)) != IMAGO_OK)
+                        goto fail;
+                IMAGO_INFO("image repository over %s", c->ota_https_url);
+        }
         memset(&oc, 0, sizeof(oc));
         memset(&ops, 0, sizeof(ops));
         oc.dir = c->ota_dir;
@@ -442,10 +482,10 @@ int imago_agent_ota_start(struct imago_agent *a)
         oc.hardware_id = c->hardware_id;
         oc.production = c->production;
         oc.ack_wait_ms = REBOOT_ACK_MS;
-        ops.tr.get = imago_blkc_get;
+        ops.tr.get = get;
         ops.tr.fetch_file = fetch_file;
         ops.tr.set_progress = set_progress;
-        ops.tr.ctx = t->blkc;
+        ops.tr.ctx = t;
         ops.report = report_cb;
         ops.reboot = reboot_cb;
         ops.notice = notice_cb;
