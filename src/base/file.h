@@ -32,4 +32,14 @@ int imago_file_write_atomic(const char *path, const void *data, size_t len, mode
  */
 int imago_file_write_new(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * Open rel ('/'-separated components) beneath the directory dirfd for reading, following no
+ * symbolic link at any level and refusing empty, "." and ".." components; the last component
+ * must be a regular file (opened O_NONBLOCK, so a FIFO cannot block the caller).  Returns the
+ * descriptor (the caller closes it) or -1; dirfd stays open.  For serving files named by
+ * untrusted requests (imago-cloud's block transfer and repository route).
+ */
+#define IMAGO_FILE_BENEATH_MAX 1024
+int imago_file_open_beneath(int dirfd, const char *rel);
+
 #endif

@@ -3,6 +3,7 @@
 #include "cloud/svc_ota_priv.h"
 
 #include "base/err.h"
+#include "base/file.h"
 #include "blk/blk.h"
 #include "cloud/director/director.h"
 #include "cloud/svc_log.h"
@@ -24,35 +25,11 @@
 int imago_svc_ota_open_beneath(int dirfd, const char *base, const char *rel)
 {
         char path[IMAGO_BLK_OBJ_MAX + 32];
-        char *p, *slash;
-        struct stat st;
-        int cur, next, n;
+        int n = snprintf(path, sizeof(path), "%s/%s", base, rel);
 
-        n = snprintf(path, sizeof(path), "%s/%s", base, rel);
         if (n < 0 || (size_t)n >= sizeof(path))
                 return -1;
-        cur = dirfd;
-        for (p = path;; p = slash + 1) {
-                slash = strchr(p, '/');
-                if (slash != NULL)
-                        *slash = '\0';
-                if (p[0] == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-                        next = -1;
-                } else if (slash != NULL) {
-                        next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                } else {
-                        next = openat(cur, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-                        if (next >= 0 && (fstat(next, &st) != 0 || !S_ISREG(st.st_mode))) {
-                                close(next);
-                                next = -1;
-                        }
-                }
-                if (cur != dirfd)
-                        close(cur);
-                cur = next;
-                if (cur < 0 || slash == NULL)
-                        return cur;
-        }
+        return imago_file_open_beneath(dirfd, path);
 }
 
 static int enrolled(struct imago_svc_ota *o, const char *id)

@@ -5,6 +5,7 @@
 #include "cloud/api/api_priv.h"
 
 #include "base/err.h"
+#include "base/file.h"
 #include "blk/blk.h"
 #include "net/https.h"
 
@@ -67,35 +68,17 @@ int imago_api_parse_range(const char *s, size_t len, uint64_t *start, uint64_t *
 /* The file's descriptor beneath DIR/repo/<top> (no symbolic link, regular file), or -1. */
 static int open_beneath(const char *data_dir, const char *top, const char *rel)
 {
-        char path[IMAGO_BLK_OBJ_MAX + 32], *p, *slash;
-        struct stat st;
-        int cur, next, n;
+        char path[IMAGO_BLK_OBJ_MAX + 32];
+        int dirfd, fd, n;
 
         n = snprintf(path, sizeof(path), "repo/%s/%s", top, rel);
         if (n < 0 || (size_t)n >= sizeof(path))
                 return -1;
-        if ((cur = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if ((dirfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 return -1;
-        for (p = path;; p = slash + 1) {
-                slash = strchr(p, '/');
-                if (slash != NULL)
-                        *slash = '\0';
-                if (p[0] == '\0' || strcmp(p, ".") == 0 || strcmp(p, "..") == 0) {
-                        next = -1;
-                } else if (slash != NULL) {
-                        next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                } else {
-                        next = openat(cur, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-                        if (next >= 0 && (fstat(next, &st) != 0 || !S_ISREG(st.st_mode))) {
-                                close(next);
-                                next = -1;
-                        }
-                }
-                close(cur);
-                cur = next;
-                if (cur < 0 || slash == NULL)
-                        return cur;
-        }
+        fd = imago_file_open_beneath(dirfd, path);
+        close(dirfd);
+        return fd;
 }
 
 static void not_satisfiable(struct evhttp_request *req, uint64_t size)
