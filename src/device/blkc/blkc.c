@@ -155,13 +155,42 @@ static void blkc_pump(struct imago_blkc *b)
         }
 }
 
-static void blkc_start(struct imago_blkc *b, const struct blkc_want *w)
+/* RX: the receiver for b->obj of length bytes, the first done of them already written (a
+ * resumed file, or the probe's block 0); a configuration it refuses is a length it cannot take. */
+static void blkc_rx_start(struct imago_blkc *b, uint64_t length, uint64_t done)
 {
         struct imago_blk_rx_cfg cfg;
         struct imago_blk_progress p;
+        int rc;
+
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.obj = b->obj;
+        cfg.length = length;
+        cfg.block = b->block;
+        cfg.window = b->window;
+        cfg.tid = b->tid;
+        cfg.timeout_ms = b->timeout_ms;
+        cfg.write = blkc_write;
+        cfg.arg = b;
+        memset(&p, 0, sizeof(p));
+        memcpy(p.obj, b->obj, sizeof(p.obj));
+        p.length = length;
+        p.block = b->block;
+        p.done = done;
+        if ((rc = imago_blk_rx_init(&b->rx, &cfg, done > 0 ? &p : NULL)) != IMAGO_OK) {
+                imago_blk_rx_free(&b->rx);
+                blkc_finish(b, rc == IMAGO_EINVAL ? IMAGO_ETUF_LENGTH : rc);
+                return;
+        }
+        b->phase = BLKC_RX;
+        if (imago_blk_rx_done(&b->rx))
+                blkc_finish(b, 0);
+}
+
+static void blkc_start(struct imago_blkc *b, const struct blkc_want *w)
+{
         struct timeval tv;
         uint32_t tick = b->timeout_ms / 4;
-        int rc;
 
         b->gen = w->gen;
         b->tid = blkc_tid();
@@ -180,35 +209,12 @@ static void blkc_start(struct imago_blkc *b, const struct blkc_want *w)
                 b->probe_need_send = 1;
                 return;
         }
-        memset(&cfg, 0, sizeof(cfg));
-        cfg.obj = w->obj;
-        cfg.length = w->length;
-        cfg.block = b->block;
-        cfg.window = b->window;
-        cfg.tid = b->tid;
-        cfg.timeout_ms = b->timeout_ms;
-        cfg.write = blkc_write;
-        cfg.arg = b;
-        memset(&p, 0, sizeof(p));
-        memcpy(p.obj, w->obj, sizeof(p.obj));
-        p.length = w->length;
-        p.block = b->block;
-        p.done = w->done;
-        if ((rc = imago_blk_rx_init(&b->rx, &cfg, w->done > 0 ? &p : NULL)) != IMAGO_OK) {
-                imago_blk_rx_free(&b->rx);
-                blkc_finish(b, rc == IMAGO_EINVAL ? IMAGO_ETUF_LENGTH : rc);
-                return;
-        }
-        b->phase = BLKC_RX;
-        if (imago_blk_rx_done(&b->rx))
-                blkc_finish(b, 0);
+        blkc_rx_start(b, w->length, w->done);
 }
 
 /* PROBE: the answer to block 0 gives the total length. */
 static void blkc_probe_answer(struct imago_blkc *b, const struct imago_blk_msg *m)
 {
-        struct imago_blk_rx_cfg cfg;
-        struct imago_blk_progress p;
         uint32_t want_len;
         int rc;
 
@@ -246,28 +252,7 @@ static void blkc_probe_answer(struct imago_blkc *b, const struct imago_blk_msg *
                 blkc_finish(b, rc);
                 return;
         }
-        memset(&cfg, 0, sizeof(cfg));
-        cfg.obj = b->obj;
-        cfg.length = m->total;
-        cfg.block = b->block;
-        cfg.window = b->window;
-        cfg.tid = b->tid;
-        cfg.timeout_ms = b->timeout_ms;
-        cfg.write = blkc_write;
-        cfg.arg = b;
-        memset(&p, 0, sizeof(p));
-        memcpy(p.obj, b->obj, sizeof(p.obj));
-        p.length = m->total;
-        p.block = b->block;
-        p.done = m->data_len;
-        if ((rc = imago_blk_rx_init(&b->rx, &cfg, &p)) != IMAGO_OK) {
-                imago_blk_rx_free(&b->rx);
-                blkc_finish(b, rc);
-                return;
-        }
-        b->phase = BLKC_RX;
-        if (imago_blk_rx_done(&b->rx))
-                blkc_finish(b, 0);
+        blkc_rx_start(b, m->total, m->data_len);
 }
 
 static void blkc_on_data(void *arg, const char *topic, const uint8_t *payload, size_t len)
