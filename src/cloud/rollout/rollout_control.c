@@ -26,39 +26,41 @@ static int begin_with(struct imago_rollout *ro, uint64_t id, enum imago_rollout_
         return 0;
 }
 
-int imago_rollout_pause(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
-                        uint64_t actor, int64_t now)
+/* Pause and resume: from -> to, audited as action with the stage and the admitted count. */
+static int switch_status(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                         uint64_t actor, int64_t now, enum imago_rollout_status from,
+                         enum imago_rollout_status to, const char *action)
 {
         struct imago_rollout_info info;
         char detail[64];
         int r;
 
-        if ((r = begin_with(ro, id, IMAGO_ROLLOUT_RUNNING, IMAGO_ROLLOUT_RUNNING, &info)) != 0)
+        if ((r = begin_with(ro, id, from, from, &info)) != 0)
                 return r;
-        r = imago_rollout_set_status(ro, id, IMAGO_ROLLOUT_PAUSED, "", now);
+        r = imago_rollout_set_status(ro, id, to, "", now);
         if ((r = imago_rollout_end(ro, r)) != 0)
                 return r;
         snprintf(detail, sizeof(detail), "{\"stage\":%u,\"admitted\":%" PRIu64 "}", info.stage,
                  info.admitted);
-        imago_rollout_audit(ops, "rollout.pause", id, actor, detail);
+        imago_rollout_audit(ops, action, id, actor, detail);
         return 0;
+}
+
+int imago_rollout_pause(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
+                        uint64_t actor, int64_t now)
+{
+        return switch_status(ro, ops, id, actor, now, IMAGO_ROLLOUT_RUNNING, IMAGO_ROLLOUT_PAUSED,
+                             "rollout.pause");
 }
 
 int imago_rollout_resume(struct imago_rollout *ro, const struct imago_rollout_ops *ops, uint64_t id,
                          uint64_t actor, int64_t now)
 {
-        struct imago_rollout_info info;
-        char detail[64];
         int r;
 
-        if ((r = begin_with(ro, id, IMAGO_ROLLOUT_PAUSED, IMAGO_ROLLOUT_PAUSED, &info)) != 0)
+        if ((r = switch_status(ro, ops, id, actor, now, IMAGO_ROLLOUT_PAUSED, IMAGO_ROLLOUT_RUNNING,
+                               "rollout.resume")) != 0)
                 return r;
-        r = imago_rollout_set_status(ro, id, IMAGO_ROLLOUT_RUNNING, "", now);
-        if ((r = imago_rollout_end(ro, r)) != 0)
-                return r;
-        snprintf(detail, sizeof(detail), "{\"stage\":%u,\"admitted\":%" PRIu64 "}", info.stage,
-                 info.admitted);
-        imago_rollout_audit(ops, "rollout.resume", id, actor, detail);
         /* admissions restart at once (a failed run is logged; the next tick runs it again) */
         if ((r = imago_rollout_begin(ro)) == 0)
                 r = imago_rollout_end(ro, imago_rollout_run(ro, ops, id, now));
